@@ -14,7 +14,7 @@ for f in "$results"/*.trx; do
   attr() { sed -nE "s/.* $1=\"([0-9]+)\".*/\1/p" <<<"$counters"; }
   passed=$((passed + $(attr passed)))
   failed=$((failed + $(attr failed) + $(attr error) + $(attr timeout) + $(attr aborted)))
-  skipped=$((skipped + $(attr notExecuted)))
+  skipped=$((skipped + $(attr total) - $(attr executed)))
 done
 # A crashed test host or a build error leaves no failed test behind: count it as one failure.
 if [[ $rc -ne 0 && $failed -eq 0 ]]; then failed=1; fi
