@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Promptd.Inference.Tokenization;
 
 /// <summary>A span of the input: either raw text to tokenize or one special token already recognized.</summary>
@@ -11,22 +13,48 @@ internal readonly record struct Fragment(int Start, int Length, int TokenId)
 /// tokenizer_st_partition does: each special token in turn, longest first, is searched in every
 /// text fragment left over by the longer ones. User-defined tokens are always cut out (that is what
 /// makes them user-defined); control and unknown tokens only when parsing special tokens.
+/// A vocabulary can hold thousands of special tokens, so one multi-string search first finds the
+/// few that occur in the text at all, and only those are searched one by one.
 /// </summary>
-internal static class SpecialTokenSplitter
+internal sealed class SpecialTokenSplitter
 {
-    public static List<Fragment> Split(string text, Vocabulary vocabulary, bool parseSpecial)
+    private readonly Vocabulary _vocabulary;
+    private readonly Candidates? _all;          // every special token (parsing special tokens)
+    private readonly Candidates? _userDefined;  // only those cut out without parsing
+
+    /// <summary>Special tokens in priority order, with a search that finds where any of them occurs.</summary>
+    private sealed class Candidates(int[] ids, Vocabulary vocabulary)
+    {
+        public readonly int[] Ids = ids;
+        public readonly SearchValues<string> Search = SearchValues.Create(Array.ConvertAll(ids, vocabulary.GetText), StringComparison.Ordinal);
+        public readonly Dictionary<char, int[]> ByFirstChar = ids.GroupBy(id => vocabulary.GetText(id)[0]).ToDictionary(g => g.Key, g => g.ToArray());
+    }
+
+    public SpecialTokenSplitter(Vocabulary vocabulary)
+    {
+        _vocabulary = vocabulary;
+        var all = vocabulary.SpecialTokensLongestFirst;
+        var userDefined = Array.FindAll(all, id => (vocabulary.GetAttributes(id) & (TokenAttributes.Control | TokenAttributes.Unknown)) == 0);
+        _all = all.Length > 0 ? new Candidates(all, vocabulary) : null;
+        _userDefined = userDefined.Length > 0 ? new Candidates(userDefined, vocabulary) : null;
+    }
+
+    public List<Fragment> Split(string text, bool parseSpecial)
     {
         var fragments = new List<Fragment>();
         if (text.Length == 0) return fragments;
         fragments.Add(new Fragment(0, text.Length, -1));
-        var next = new List<Fragment>();
-        foreach (int id in vocabulary.SpecialTokensLongestFirst)
-        {
-            var attributes = vocabulary.GetAttributes(id);
-            if (!parseSpecial && (attributes & (TokenAttributes.Control | TokenAttributes.Unknown)) != 0) continue;
-            string special = vocabulary.GetText(id);
-            if (!text.Contains(special, StringComparison.Ordinal)) continue;
+        var candidates = parseSpecial ? _all : _userDefined;
+        if (candidates is null) return fragments;
+        var present = FindPresent(text, candidates);
+        if (present.Count == 0) return fragments;
 
+        var next = new List<Fragment>();
+        foreach (int id in candidates.Ids)
+        {
+            if (!present.Contains(id)) continue;
+            string special = _vocabulary.GetText(id);
+            var attributes = _vocabulary.GetAttributes(id);
             next.Clear();
             foreach (var fragment in fragments)
             {
@@ -36,6 +64,27 @@ internal static class SpecialTokenSplitter
             (fragments, next) = (next, fragments);
         }
         return fragments;
+    }
+
+    /// <summary>The special tokens that occur somewhere in the text (as substrings).</summary>
+    private HashSet<int> FindPresent(string text, Candidates candidates)
+    {
+        var present = new HashSet<int>();
+        var rest = text.AsSpan();
+        int offset = 0;
+        while (true)
+        {
+            int hit = rest.IndexOfAny(candidates.Search);
+            if (hit < 0) break;
+            var at = rest[hit..];
+            foreach (int id in candidates.ByFirstChar[at[0]])
+            {
+                if (!present.Contains(id) && at.StartsWith(_vocabulary.GetText(id), StringComparison.Ordinal)) present.Add(id);
+            }
+            offset += hit + 1;
+            rest = text.AsSpan(offset);
+        }
+        return present;
     }
 
     private static void CutOut(string text, Fragment fragment, string special, int id, TokenAttributes attributes, List<Fragment> output)

@@ -28,6 +28,7 @@ public sealed class Tokenizer
     private readonly SentencePieceEncoder? _spm;
     private readonly BytePairEncoder? _bpe;
     private readonly TokenPieces _pieces;
+    private readonly SpecialTokenSplitter _specials;
 
     public Vocabulary Vocabulary { get; }
 
@@ -41,6 +42,7 @@ public sealed class Tokenizer
         if (vocabulary.Kind == VocabularyKind.SentencePiece) _spm = new SentencePieceEncoder(vocabulary);
         else _bpe = new BytePairEncoder(vocabulary, warnings);
         _pieces = new TokenPieces(vocabulary);
+        _specials = new SpecialTokenSplitter(vocabulary);
         Warnings = warnings;
     }
 
@@ -66,7 +68,7 @@ public sealed class Tokenizer
 
         // SentencePiece puts the implied space before the text and after every special token.
         bool afterSpecial = true;
-        foreach (var fragment in SpecialTokenSplitter.Split(text, v, options.ParseSpecial))
+        foreach (var fragment in _specials.Split(text, options.ParseSpecial))
         {
             if (!fragment.IsText)
             {
