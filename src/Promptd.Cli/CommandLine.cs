@@ -5,6 +5,7 @@ public static class CommandLine
 {
     private static readonly (string Verb, string Summary, Func<string[], Task<int>> Run)[] Commands =
     [
+        ("tokenize", Cli.Commands.TokenizeCommand.Summary, Cli.Commands.TokenizeCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)
