@@ -7,11 +7,7 @@ namespace Promptd.Inference.Tests;
 /// <summary>The tokenizers of the fixture models and vocabularies, beyond the test vectors.</summary>
 public class TokenizerModelFixtureTests
 {
-    private static Tokenizer Load(params string[] path)
-    {
-        using var file = GgufFile.Open(Fixtures.Path(path));
-        return Tokenizer.FromGguf(file);
-    }
+    private static Tokenizer Load(params string[] path) => TokenizerTestVocabularies.FromFixture(path);
 
     [FixtureFact]
     public void Tiny_llama_sentencepiece()

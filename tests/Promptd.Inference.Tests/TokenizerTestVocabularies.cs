@@ -1,5 +1,6 @@
 using Promptd.Inference.Gguf;
 using Promptd.Inference.Tokenization;
+using Promptd.TestSupport;
 
 namespace Promptd.Inference.Tests;
 
@@ -74,6 +75,13 @@ internal static class TokenizerTestVocabularies
             if (!(x is >= 0x21 and <= 0x7E or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF)) n++;
         }
         return (char)(256 + n);
+    }
+
+    /// <summary>The tokenizer of a fixture GGUF, e.g. FromFixture("gguf", "tiny-llama-f32.gguf").</summary>
+    public static Tokenizer FromFixture(params string[] path)
+    {
+        using var file = GgufFile.Open(Fixtures.Path(path));
+        return Tokenizer.FromGguf(file);
     }
 
     public static Tokenizer Spm(Action<GgufMetadata>? adjust = null) => new(Vocabulary.FromMetadata(SpmMetadata(adjust)));

@@ -73,6 +73,21 @@ public class TokenizerTests
     }
 
     [Fact]
+    public void Control_tokens_are_not_recognized_inside_literal_ranges()
+    {
+        var t = Spm();
+        int ctl = SpmId("<|ctl|>"), usr = SpmId("<usr>");
+        const string text = "<|ctl|>a<|ctl|><usr>";
+        var options = new EncodeOptions(AddBos: false, ParseSpecial: true);
+        Assert.Equal(2, t.Encode(text, options).Count(id => id == ctl));
+        var ids = t.Encode(text, options, [new Range(7, 20)]); // "a<|ctl|><usr>" is literal
+        Assert.Equal(1, ids.Count(id => id == ctl));
+        Assert.Equal(ctl, ids[0]);
+        Assert.Contains(usr, ids); // user-defined tokens are split everywhere
+        Assert.Equal(text, t.Decode(ids, new DecodeOptions(RenderSpecial: true, StripLeadingSpace: false)).Replace(" ", ""));
+    }
+
+    [Fact]
     public void Longest_special_token_wins_when_two_overlap()
     {
         var t = Spm(md =>

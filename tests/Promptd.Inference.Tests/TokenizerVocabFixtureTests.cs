@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Promptd.Inference.Gguf;
 using Promptd.Inference.Tokenization;
 using Promptd.TestSupport;
 
@@ -30,11 +29,7 @@ public class TokenizerVocabFixtureTests
     }
 
     private static Tokenizer TokenizerFor(string name) =>
-        Tokenizers.GetOrAdd(name, n =>
-        {
-            using var file = GgufFile.Open(Fixtures.Path("vocab", $"ggml-vocab-{n}.gguf"));
-            return Tokenizer.FromGguf(file);
-        });
+        Tokenizers.GetOrAdd(name, n => TokenizerTestVocabularies.FromFixture("vocab", $"ggml-vocab-{n}.gguf"));
 
     private static (string[] Inputs, int[][] Expected) Load(string name) =>
         Cases.GetOrAdd(name, n =>

@@ -4,8 +4,10 @@ namespace Promptd.Inference.Chat;
 
 /// <summary>
 /// A chat format of a model family, rendered in code (no Jinja interpreter), as llama.cpp's
-/// llm_chat_apply_template does. The output has no BOS: encode it with special tokens added
-/// (the tokenizer adds BOS per the vocabulary) and parsed, so "&lt;|im_start|&gt;" becomes its token.
+/// llm_chat_apply_template does. The output has no BOS: encode it with special tokens added (the
+/// tokenizer adds BOS per the vocabulary) and parsed, so "&lt;|im_start|&gt;" becomes its token —
+/// best through <see cref="RenderPrompt"/> and <see cref="ChatPrompt.Encode"/>, which keep the
+/// messages' own text from producing control tokens.
 /// </summary>
 public sealed class ChatTemplate
 {
@@ -122,90 +124,98 @@ public sealed class ChatTemplate
     /// Renders the conversation. With <paramref name="addGenerationPrompt"/> it ends with the opening
     /// of the assistant's turn (the [INST] families end a user turn with [/INST] anyway).
     /// </summary>
-    public string Render(IReadOnlyList<ChatTurn> turns, bool addGenerationPrompt = true)
+    public string Render(IReadOnlyList<ChatTurn> turns, bool addGenerationPrompt = true) =>
+        RenderPrompt(turns, addGenerationPrompt).Text;
+
+    /// <summary>
+    /// Renders the conversation and remembers where the messages' own text (roles and contents)
+    /// lies, so that it can be tokenized without turning special-token look-alikes in it into
+    /// control tokens (see <see cref="ChatPrompt.Encode"/>).
+    /// </summary>
+    public ChatPrompt RenderPrompt(IReadOnlyList<ChatTurn> turns, bool addGenerationPrompt = true)
     {
         ArgumentNullException.ThrowIfNull(turns);
-        var sb = new StringBuilder();
+        var w = new Writer();
         switch (_family)
         {
             case Family.ChatMl:
-                foreach (var m in turns) sb.Append("<|im_start|>").Append(m.Role).Append('\n').Append(m.Content).Append("<|im_end|>\n");
-                if (addGenerationPrompt) sb.Append("<|im_start|>assistant\n");
+                foreach (var m in turns) w.Markup("<|im_start|>").Text(m.Role).Markup("\n").Text(m.Content).Markup("<|im_end|>\n");
+                if (addGenerationPrompt) w.Markup("<|im_start|>assistant\n");
                 break;
             case Family.Phi4:
-                foreach (var m in turns) sb.Append("<|im_start|>").Append(m.Role).Append("<|im_sep|>").Append(m.Content).Append("<|im_end|>");
-                if (addGenerationPrompt) sb.Append("<|im_start|>assistant<|im_sep|>");
+                foreach (var m in turns) w.Markup("<|im_start|>").Text(m.Role).Markup("<|im_sep|>").Text(m.Content).Markup("<|im_end|>");
+                if (addGenerationPrompt) w.Markup("<|im_start|>assistant<|im_sep|>");
                 break;
             case Family.Llama2 or Family.Llama2Sys or Family.Llama2SysBos or Family.Llama2SysStrip:
-                RenderLlama2(sb, turns);
+                RenderLlama2(w, turns);
                 break;
             case Family.MistralV1 or Family.MistralV3 or Family.MistralV3Tekken:
-                RenderMistral(sb, turns);
+                RenderMistral(w, turns);
                 break;
             case Family.MistralV7:
                 foreach (var m in turns)
                 {
-                    if (m.Role == "system") sb.Append("[SYSTEM_PROMPT] ").Append(m.Content).Append("[/SYSTEM_PROMPT]");
-                    else if (m.Role == "user") sb.Append("[INST] ").Append(m.Content).Append("[/INST]");
-                    else sb.Append(' ').Append(m.Content).Append("</s>");
+                    if (m.Role == "system") w.Markup("[SYSTEM_PROMPT] ").Text(m.Content).Markup("[/SYSTEM_PROMPT]");
+                    else if (m.Role == "user") w.Markup("[INST] ").Text(m.Content).Markup("[/INST]");
+                    else w.Markup(" ").Text(m.Content).Markup("</s>");
                 }
                 break;
             case Family.Llama3:
                 foreach (var m in turns)
-                    sb.Append("<|start_header_id|>").Append(m.Role).Append("<|end_header_id|>\n\n").Append(Trim(m.Content)).Append("<|eot_id|>");
-                if (addGenerationPrompt) sb.Append("<|start_header_id|>assistant<|end_header_id|>\n\n");
+                    w.Markup("<|start_header_id|>").Text(m.Role).Markup("<|end_header_id|>\n\n").Text(Trim(m.Content)).Markup("<|eot_id|>");
+                if (addGenerationPrompt) w.Markup("<|start_header_id|>assistant<|end_header_id|>\n\n");
                 break;
             case Family.Zephyr:
-                foreach (var m in turns) sb.Append("<|").Append(m.Role).Append("|>\n").Append(m.Content).Append(_endOfSequence).Append('\n');
-                if (addGenerationPrompt) sb.Append("<|assistant|>\n");
+                foreach (var m in turns) w.Markup("<|").Text(m.Role).Markup("|>\n").Text(m.Content).Markup(_endOfSequence + "\n");
+                if (addGenerationPrompt) w.Markup("<|assistant|>\n");
                 break;
             case Family.Phi3:
-                foreach (var m in turns) sb.Append("<|").Append(m.Role).Append("|>\n").Append(m.Content).Append("<|end|>\n");
-                if (addGenerationPrompt) sb.Append("<|assistant|>\n");
+                foreach (var m in turns) w.Markup("<|").Text(m.Role).Markup("|>\n").Text(m.Content).Markup("<|end|>\n");
+                if (addGenerationPrompt) w.Markup("<|assistant|>\n");
                 break;
             case Family.Gemma:
-                RenderGemma(sb, turns, addGenerationPrompt);
+                RenderGemma(w, turns, addGenerationPrompt);
                 break;
         }
-        return sb.ToString();
+        return w.ToPrompt();
     }
 
     /// <summary>[INST] … [/INST] turns; the variants differ in system prompts, BOS between turns and trimming.</summary>
-    private void RenderLlama2(StringBuilder sb, IReadOnlyList<ChatTurn> turns)
+    private void RenderLlama2(Writer w, IReadOnlyList<ChatTurn> turns)
     {
         bool systemBlock = _family != Family.Llama2;
         bool bosBetweenTurns = _family == Family.Llama2SysBos;
         bool strip = _family == Family.Llama2SysStrip;
         bool insideTurn = true;
-        sb.Append("[INST] ");
+        w.Markup("[INST] ");
         foreach (var m in turns)
         {
             string content = strip ? Trim(m.Content) : m.Content;
             if (!insideTurn)
             {
                 insideTurn = true;
-                sb.Append(bosBetweenTurns ? "<s>[INST] " : "[INST] ");
+                w.Markup(bosBetweenTurns ? "<s>[INST] " : "[INST] ");
             }
             if (m.Role == "system")
             {
                 // Without <<SYS>> support the system prompt still goes first, as plain text.
-                if (systemBlock) sb.Append("<<SYS>>\n").Append(content).Append("\n<</SYS>>\n\n");
-                else sb.Append(content).Append('\n');
+                if (systemBlock) w.Markup("<<SYS>>\n").Text(content).Markup("\n<</SYS>>\n\n");
+                else w.Text(content).Markup("\n");
             }
             else if (m.Role == "user")
             {
-                sb.Append(content).Append(" [/INST]");
+                w.Text(content).Markup(" [/INST]");
             }
             else
             {
-                sb.Append(content).Append("</s>");
+                w.Text(content).Markup("</s>");
                 insideTurn = false;
             }
         }
     }
 
     /// <summary>Mistral's official formats: v1 has spaces around [INST], v3 trims answers, tekken has no spaces.</summary>
-    private void RenderMistral(StringBuilder sb, IReadOnlyList<ChatTurn> turns)
+    private void RenderMistral(Writer w, IReadOnlyList<ChatTurn> turns)
     {
         string leading = _family == Family.MistralV1 ? " " : "";
         string trailing = _family == Family.MistralV3Tekken ? "" : " ";
@@ -215,21 +225,21 @@ public sealed class ChatTemplate
         {
             if (!insideTurn)
             {
-                sb.Append(leading).Append("[INST]").Append(trailing);
+                w.Markup(leading + "[INST]" + trailing);
                 insideTurn = true;
             }
-            if (m.Role == "system") sb.Append(m.Content).Append("\n\n");
-            else if (m.Role == "user") sb.Append(m.Content).Append(leading).Append("[/INST]");
+            if (m.Role == "system") w.Text(m.Content).Markup("\n\n");
+            else if (m.Role == "user") w.Text(m.Content).Markup(leading + "[/INST]");
             else
             {
-                sb.Append(trailing).Append(trimAnswers ? Trim(m.Content) : m.Content).Append("</s>");
+                w.Markup(trailing).Text(trimAnswers ? Trim(m.Content) : m.Content).Markup("</s>");
                 insideTurn = false;
             }
         }
     }
 
     /// <summary>Gemma has no system role: the system prompt opens the first user turn. Contents are trimmed.</summary>
-    private static void RenderGemma(StringBuilder sb, IReadOnlyList<ChatTurn> turns, bool addGenerationPrompt)
+    private static void RenderGemma(Writer w, IReadOnlyList<ChatTurn> turns, bool addGenerationPrompt)
     {
         string system = "";
         foreach (var m in turns)
@@ -239,16 +249,41 @@ public sealed class ChatTemplate
                 system = Trim(m.Content);
                 continue;
             }
-            string role = m.Role == "assistant" ? "model" : m.Role;
-            sb.Append("<start_of_turn>").Append(role).Append('\n');
-            if (system.Length > 0 && role != "model")
+            bool model = m.Role == "assistant";
+            w.Markup("<start_of_turn>");
+            if (model) w.Markup("model");
+            else w.Text(m.Role);
+            w.Markup("\n");
+            if (system.Length > 0 && !model)
             {
-                sb.Append(system).Append("\n\n");
+                w.Text(system).Markup("\n\n");
                 system = "";
             }
-            sb.Append(Trim(m.Content)).Append("<end_of_turn>\n");
+            w.Text(Trim(m.Content)).Markup("<end_of_turn>\n");
         }
-        if (addGenerationPrompt) sb.Append("<start_of_turn>model\n");
+        if (addGenerationPrompt) w.Markup("<start_of_turn>model\n");
+    }
+
+    /// <summary>Builds the rendered text, noting which parts came from the messages.</summary>
+    private sealed class Writer
+    {
+        private readonly StringBuilder _text = new();
+        private readonly List<Range> _messageText = [];
+
+        public Writer Markup(string s)
+        {
+            _text.Append(s);
+            return this;
+        }
+
+        public Writer Text(string s)
+        {
+            if (s.Length > 0) _messageText.Add(new Range(_text.Length, _text.Length + s.Length));
+            _text.Append(s);
+            return this;
+        }
+
+        public ChatPrompt ToPrompt() => new(_text.ToString(), _messageText);
     }
 
     /// <summary>Trims C white space (space, \t, \n, \v, \f, \r), as the templates' strip()/trim do.</summary>

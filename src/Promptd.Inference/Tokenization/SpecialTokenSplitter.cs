@@ -39,7 +39,9 @@ internal sealed class SpecialTokenSplitter
         _userDefined = userDefined.Length > 0 ? new Candidates(userDefined, vocabulary) : null;
     }
 
-    public List<Fragment> Split(string text, bool parseSpecial)
+    /// <param name="literal">Ranges of the text where control and unknown tokens are not recognized
+    /// (their look-alikes stay text); user-defined tokens are cut out everywhere.</param>
+    public List<Fragment> Split(string text, bool parseSpecial, IReadOnlyList<Range>? literal = null)
     {
         var fragments = new List<Fragment>();
         if (text.Length == 0) return fragments;
@@ -49,16 +51,18 @@ internal sealed class SpecialTokenSplitter
         var present = FindPresent(text, candidates);
         if (present.Count == 0) return fragments;
 
+        var literalSpans = literal is { Count: > 0 } ? ToOffsets(literal, text.Length) : null;
         var next = new List<Fragment>();
         foreach (int id in candidates.Ids)
         {
             if (!present.Contains(id)) continue;
             string special = _vocabulary.GetText(id);
             var attributes = _vocabulary.GetAttributes(id);
+            var blocked = (attributes & (TokenAttributes.Control | TokenAttributes.Unknown)) != 0 ? literalSpans : null;
             next.Clear();
             foreach (var fragment in fragments)
             {
-                if (fragment.IsText) CutOut(text, fragment, special, id, attributes, next);
+                if (fragment.IsText) CutOut(text, fragment, special, id, attributes, blocked, next);
                 else next.Add(fragment);
             }
             (fragments, next) = (next, fragments);
@@ -87,13 +91,40 @@ internal sealed class SpecialTokenSplitter
         return present;
     }
 
-    private static void CutOut(string text, Fragment fragment, string special, int id, TokenAttributes attributes, List<Fragment> output)
+    private static (int Start, int End)[] ToOffsets(IReadOnlyList<Range> ranges, int length)
     {
-        int start = fragment.Start, end = fragment.Start + fragment.Length;
-        while (start < end)
+        var offsets = new (int, int)[ranges.Count];
+        for (int i = 0; i < offsets.Length; i++)
         {
-            int match = text.IndexOf(special, start, end - start, StringComparison.Ordinal);
+            var (offset, count) = ranges[i].GetOffsetAndLength(length);
+            offsets[i] = (offset, offset + count);
+        }
+        return offsets;
+    }
+
+    private static bool Overlaps((int Start, int End)[]? spans, int start, int end)
+    {
+        if (spans is null) return false;
+        foreach (var (s, e) in spans)
+        {
+            if (start < e && s < end) return true;
+        }
+        return false;
+    }
+
+    private static void CutOut(string text, Fragment fragment, string special, int id, TokenAttributes attributes,
+        (int Start, int End)[]? blocked, List<Fragment> output)
+    {
+        int start = fragment.Start, end = fragment.Start + fragment.Length, searchFrom = start;
+        while (searchFrom < end)
+        {
+            int match = text.IndexOf(special, searchFrom, end - searchFrom, StringComparison.Ordinal);
             if (match < 0) break;
+            if (Overlaps(blocked, match, match + special.Length))
+            {
+                searchFrom = match + 1; // a look-alike inside message text: leave it as text
+                continue;
+            }
             int leftEnd = match;
             if ((attributes & TokenAttributes.LStrip) != 0)
             {
@@ -106,6 +137,7 @@ internal sealed class SpecialTokenSplitter
             {
                 while (start < end && IsCSpace(text[start])) start++;
             }
+            searchFrom = start;
         }
         if (start < end) output.Add(new Fragment(start, end - start, -1));
     }

@@ -59,8 +59,20 @@ public sealed class Tokenizer
         return output.ToArray();
     }
 
+    /// <summary>
+    /// Encodes text in which some ranges are literal: control and unknown tokens are not
+    /// recognized where they would overlap one (their text is tokenized as ordinary text). For
+    /// rendered chats whose messages must not inject control tokens.
+    /// </summary>
+    public int[] Encode(string text, EncodeOptions options, IReadOnlyList<Range> literalRanges)
+    {
+        var output = new List<int>();
+        Encode(text, options, output, literalRanges);
+        return output.ToArray();
+    }
+
     /// <summary>Appends the ids of <paramref name="text"/> to <paramref name="output"/>.</summary>
-    public void Encode(string text, EncodeOptions options, List<int> output)
+    public void Encode(string text, EncodeOptions options, List<int> output, IReadOnlyList<Range>? literalRanges = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         var v = Vocabulary;
@@ -68,7 +80,7 @@ public sealed class Tokenizer
 
         // SentencePiece puts the implied space before the text and after every special token.
         bool afterSpecial = true;
-        foreach (var fragment in _specials.Split(text, options.ParseSpecial))
+        foreach (var fragment in _specials.Split(text, options.ParseSpecial, literalRanges))
         {
             if (!fragment.IsText)
             {
