@@ -81,7 +81,9 @@ public sealed class TextGenerator(IInferenceSession session, Tokenizer tokenizer
                     finish = FinishReason.Stop;
                     break;
                 }
-                yield return new GenerationChunk(stops.Append(text.Append(id)), id);
+                // A model may have more output rows than the vocabulary has tokens (padding); they have no text.
+                string piece = id < vocabulary.Count ? text.Append(id) : "";
+                yield return new GenerationChunk(stops.Append(piece), id);
                 if (stops.Stopped)
                 {
                     finish = FinishReason.Stop;

@@ -43,6 +43,26 @@ public sealed class PreTokenizer
         }
     }
 
+    /// <summary>The words this pre-tokenizer splits a text into (BPE then merges within each).</summary>
+    public string[] SplitText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var codepoints = new List<int>(text.Length);
+        foreach (var rune in text.EnumerateRunes()) codepoints.Add(rune.Value);
+        var lengths = new List<int>();
+        Split(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(codepoints), lengths);
+        var words = new string[lengths.Count];
+        int start = 0;
+        for (int i = 0; i < words.Length; i++)
+        {
+            var sb = new StringBuilder();
+            for (int j = start; j < start + lengths[i]; j++) sb.Append(new Rune(codepoints[j]).ToString());
+            words[i] = sb.ToString();
+            start += lengths[i];
+        }
+        return words;
+    }
+
     /// <summary>
     /// Splits the code points into pieces; <paramref name="pieceLengths"/> receives each piece's
     /// length in code points, in order.
