@@ -14,7 +14,7 @@ public sealed class Sampler
     private readonly float[] _logits;     // the penalized logits
     private readonly int[] _candidates;   // candidate ids; [0, _count) when _restricted
     private readonly int[] _heap;
-    private readonly double[] _weights;   // the draw's unnormalized probabilities, by candidate index
+    private readonly float[] _weights;    // the draw's unnormalized probabilities, by candidate index
     private readonly int[] _counts;       // occurrences of each token in the penalty window
     private readonly int[] _penalizedAt;  // the step a token was last penalized in (apply once per step)
     private readonly int[] _window;       // recent tokens, a ring
@@ -41,7 +41,7 @@ public sealed class Sampler
         _logits = new float[vocabSize];
         _candidates = new int[vocabSize];
         _heap = new int[vocabSize];
-        _weights = new double[vocabSize];
+        _weights = new float[vocabSize];
         _counts = new int[vocabSize];
         _penalizedAt = new int[vocabSize];
         _window = new int[Math.Max(options.PenaltyWindow, 1)];
@@ -138,6 +138,8 @@ public sealed class Sampler
     {
         int size = 0;
         int n = CandidateCount;
+        // Most tokens lose to the root at once: compare against its logit before the full ordering.
+        float worstKept = float.NegativeInfinity;
         for (int i = 0; i < n; i++)
         {
             int id = CandidateAt(i);
@@ -145,11 +147,13 @@ public sealed class Sampler
             {
                 _heap[size] = id;
                 SiftUp(size++, worstOnTop: true);
+                if (size == k) worstKept = _logits[_heap[0]];
             }
-            else if (Better(id, _heap[0]))
+            else if (_logits[id] >= worstKept && Better(id, _heap[0]))
             {
                 _heap[0] = id;
                 SiftDown(0, size, worstOnTop: true);
+                worstKept = _logits[_heap[0]];
             }
         }
         // Popping the worst first fills the list from its end: best first.
@@ -170,7 +174,7 @@ public sealed class Sampler
         float max = MaxLogit();
         if (float.IsNegativeInfinity(max)) return;
         double total = 0;
-        for (int i = 0; i < n; i++) total += Math.Exp(_logits[CandidateAt(i)] - max);
+        for (int i = 0; i < n; i++) total += MathF.Exp(_logits[CandidateAt(i)] - max);
         double target = p * total, cumulative = 0;
 
         if (_sorted)
@@ -178,7 +182,7 @@ public sealed class Sampler
             int kept = 0;
             while (kept < n)
             {
-                cumulative += Math.Exp(_logits[_candidates[kept++]] - max);
+                cumulative += MathF.Exp(_logits[_candidates[kept++]] - max);
                 if (cumulative >= target) break;
             }
             _count = kept;
@@ -195,7 +199,7 @@ public sealed class Sampler
             _candidates[count++] = best;
             _heap[0] = _heap[--size];
             SiftDown(0, size, worstOnTop: false);
-            cumulative += Math.Exp(_logits[best] - max);
+            cumulative += MathF.Exp(_logits[best] - max);
             if (cumulative >= target) break;
         }
         _count = count;
@@ -233,8 +237,9 @@ public sealed class Sampler
         float max = MaxLogit();
         int n = CandidateCount;
         if (float.IsNegativeInfinity(max) || float.IsNaN(max) || n == 0) return ArgMax(_logits);
-        double inverseT = 1.0 / temperature, total = 0;
-        for (int i = 0; i < n; i++) total += _weights[i] = Math.Exp((_logits[CandidateAt(i)] - max) * inverseT);
+        float inverseT = 1f / temperature;
+        double total = 0;
+        for (int i = 0; i < n; i++) total += _weights[i] = MathF.Exp((_logits[CandidateAt(i)] - max) * inverseT);
         double u = _random.NextDouble() * total, cumulative = 0;
         int last = CandidateAt(0);
         for (int i = 0; i < n; i++)
