@@ -126,7 +126,7 @@ internal sealed class UpstreamEndpointPool : IDisposable
         }
         catch (HttpRequestException e)
         {
-            endpoint.MarkUnhealthy($"health check failed: {UpstreamErrors.Describe(e)}");
+            endpoint.MarkUnhealthy($"health check failed: {HttpErrors.Describe(e)}");
         }
     }
 

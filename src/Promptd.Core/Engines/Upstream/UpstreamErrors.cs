@@ -1,49 +1,16 @@
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
 namespace Promptd.Core.Engines.Upstream;
 
 /// <summary>
-/// Turns transport exceptions and upstream error bodies into short messages that are safe to show a
-/// client: no stack traces, no addresses from socket errors, never the API key.
+/// Turns upstream error bodies into short one-line messages that are safe to show a client: bounded,
+/// no HTML error pages, never the API key.
 /// </summary>
 internal static class UpstreamErrors
 {
     private const int MaxMessageChars = 300;
     public const int MaxErrorBodyBytes = 16 * 1024;
-
-    /// <summary>True when no connection was made, so another base URL can be tried at once.</summary>
-    public static bool IsConnectFailure(HttpRequestException e) =>
-        e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
-            or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError;
-
-    public static string Describe(HttpRequestException e) => e.HttpRequestError switch
-    {
-        HttpRequestError.ConnectionError => FindSocketError(e) switch
-        {
-            SocketError.ConnectionRefused => "connection refused",
-            SocketError.TimedOut => "connection timed out",
-            SocketError.HostUnreachable or SocketError.NetworkUnreachable => "host unreachable",
-            _ => "could not connect",
-        },
-        HttpRequestError.NameResolutionError => "host name not found",
-        HttpRequestError.SecureConnectionError => "TLS handshake failed",
-        HttpRequestError.ProxyTunnelError => "proxy tunnel failed",
-        HttpRequestError.ResponseEnded => "the server closed the connection",
-        HttpRequestError.InvalidResponse => "invalid HTTP response",
-        HttpRequestError.ConfigurationLimitExceeded => "response exceeded a configured limit",
-        _ => "HTTP transport error",
-    };
-
-    private static SocketError? FindSocketError(Exception e)
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            if (x is SocketException s) return s.SocketErrorCode;
-        }
-        return null;
-    }
 
     /// <summary>Reads at most <see cref="MaxErrorBodyBytes"/> of an error response and extracts its message.</summary>
     public static async Task<string> ReadErrorMessageAsync(HttpResponseMessage response, string? apiKey, CancellationToken cancellationToken)

@@ -13,6 +13,7 @@ namespace Promptd.Core.Engines.Upstream;
 internal sealed class UpstreamRun : IDisposable
 {
     private static readonly MediaTypeWithQualityHeaderValue EventStream = new("text/event-stream");
+    private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(30);
 
     private readonly UpstreamTarget _target;
     private readonly Action<UpstreamAttemptFailure>? _onAttemptFailed;
@@ -104,15 +105,15 @@ internal sealed class UpstreamRun : IDisposable
             attempt.Reader = new SseReader(await attempt.Response.Content.ReadAsStreamAsync(attempt.Token));
             return attempt;
         }
-        catch (HttpRequestException e) when (UpstreamErrors.IsConnectFailure(e))
+        catch (HttpRequestException e) when (HttpErrors.IsConnectFailure(e))
         {
             attempt.Dispose();
-            throw new AttemptFailedException(endpoint, $"could not connect to {_target.Describe(endpoint)} ({UpstreamErrors.Describe(e)})", e) { ConnectFailure = true };
+            throw new AttemptFailedException(endpoint, $"could not connect to {_target.Describe(endpoint)} ({HttpErrors.Describe(e)})", e) { ConnectFailure = true };
         }
         catch (HttpRequestException e)
         {
             attempt.Dispose();
-            throw new AttemptFailedException(endpoint, $"request to {_target.Describe(endpoint)} failed ({UpstreamErrors.Describe(e)})", e);
+            throw new AttemptFailedException(endpoint, $"request to {_target.Describe(endpoint)} failed ({HttpErrors.Describe(e)})", e);
         }
         catch (OperationCanceledException e) when (!_total.IsCancellationRequested)
         {
@@ -273,10 +274,10 @@ internal sealed class UpstreamRun : IDisposable
 
     private TimeSpan Backoff(TimeSpan? retryAfter)
     {
-        double ms = Math.Min(_target.InitialBackoff.TotalMilliseconds * Math.Pow(2, _backoffs++), _target.MaxBackoff.TotalMilliseconds);
-        ms *= 0.5 + Random.Shared.NextDouble() * 0.5;  // jitter, so clients that failed together do not return together
-        if (retryAfter is { } hint) ms = Math.Max(ms, Math.Min(hint.TotalMilliseconds, 30_000));
-        return TimeSpan.FromMilliseconds(ms);
+        var delay = Promptd.Core.Backoff.Delay(_backoffs++, _target.InitialBackoff, _target.MaxBackoff);
+        // A server that says when to come back is believed, within reason.
+        if (retryAfter is { } hint && hint > delay) delay = hint < MaxRetryAfter ? hint : MaxRetryAfter;
+        return delay;
     }
 
     private void Report(AttemptFailedException f, bool willRetry) =>
