@@ -43,9 +43,9 @@ internal sealed class UpstreamEndpointPool : IDisposable
     }
 
     /// <summary>
-    /// The endpoint for the next attempt: healthy before unhealthy, not yet failed in this run before
-    /// failed, then the fewest requests in flight. Ties rotate so idle endpoints share the load. When
-    /// every endpoint is unhealthy one is still returned: trying beats failing without a try.
+    /// The endpoint for the next attempt: not yet failed in this run before failed, healthy before
+    /// unhealthy, then the fewest requests in flight. Ties rotate so idle endpoints share the load.
+    /// When every endpoint is unhealthy one is still returned: trying beats failing without a try.
     /// </summary>
     public UpstreamEndpoint Pick(List<UpstreamEndpoint>? failedInThisRun)
     {
@@ -55,7 +55,7 @@ internal sealed class UpstreamEndpointPool : IDisposable
         for (int i = 0; i < _endpoints.Length; i++)
         {
             var e = _endpoints[(int)((start + (uint)i) % (uint)_endpoints.Length)];
-            int tier = (e.Healthy ? 0 : 2) + (failedInThisRun is not null && failedInThisRun.Contains(e) ? 1 : 0);
+            int tier = (failedInThisRun is not null && failedInThisRun.Contains(e) ? 2 : 0) + (e.Healthy ? 0 : 1);
             int load = e.InFlight;
             if (tier < bestTier || (tier == bestTier && load < bestLoad))
             {
@@ -67,12 +67,15 @@ internal sealed class UpstreamEndpointPool : IDisposable
         return best!;
     }
 
-    /// <summary>True when an endpoint that is healthy and has not failed in this run remains (so failover need not wait).</summary>
+    /// <summary>
+    /// True while some endpoint has not failed in this run: failing over to it need not wait. (One
+    /// marked unhealthy still counts: a health check can time out on a busy server that would answer.)
+    /// </summary>
     public bool HasFreshEndpoint(List<UpstreamEndpoint> failedInThisRun)
     {
         foreach (var e in _endpoints)
         {
-            if (e.Healthy && !failedInThisRun.Contains(e)) return true;
+            if (!failedInThisRun.Contains(e)) return true;
         }
         return false;
     }

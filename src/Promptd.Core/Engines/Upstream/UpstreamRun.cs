@@ -266,7 +266,7 @@ internal sealed class UpstreamRun : IDisposable
         if (!willRetry)
             throw new EngineException($"{Who} failed after {_attempts} attempt{(_attempts == 1 ? "" : "s")}: {f.Reason}", retryable: true);
 
-        // Another healthy base URL is tried at once; the same one again only after a backoff.
+        // A base URL not yet tried in this run is tried at once; one that failed only after a backoff.
         if (_target.Pool.HasFreshEndpoint(_failed)) return;
         var delay = Backoff(f.RetryAfter);
         if (delay > TimeSpan.Zero) await Task.Delay(delay, _total.Token);

@@ -20,7 +20,8 @@ internal static class UpstreamTestKit
         BaseUrls = [.. baseUrls.Select(u => u.ToString())],
         Timeouts = { FirstByte = TimeSpan.FromSeconds(10), Idle = TimeSpan.FromSeconds(10), Total = TimeSpan.FromSeconds(60) },
         Retry = { MaxAttempts = 4, InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100) },
-        HealthCheck = { Interval = TimeSpan.FromMilliseconds(200), Timeout = TimeSpan.FromSeconds(1) },
+        // Frequent probes for the recovery tests; a generous timeout so a busy machine never fails one.
+        HealthCheck = { Interval = TimeSpan.FromMilliseconds(200), Timeout = TimeSpan.FromSeconds(10) },
     };
 
     public static EngineRequest Chat(string content = "Say hello") => new()
