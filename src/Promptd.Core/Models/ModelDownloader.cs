@@ -98,10 +98,12 @@ internal sealed class ModelDownloader(HttpMessageInvoker http, ModelPullOptions 
             {
                 fruitlessAttempts = part.Length > before ? 0 : fruitlessAttempts + 1;
                 if (fruitlessAttempts >= options.MaxAttempts)
+                {
+                    string kept = part.Length > 0 ? $"; the {ByteSize.Format(part.Length)} downloaded so far are kept and the next pull resumes from there" : "";
                     throw new ModelPullException(PullFailure.Transfer,
-                        $"download failed after {fruitlessAttempts} attempt{(fruitlessAttempts == 1 ? "" : "s")} without progress: {e.Message}; " +
-                        $"the {ByteSize.Format(part.Length)} downloaded so far are kept and the next pull resumes from there", e);
-                await Task.Delay(Backoff.Delay(fruitlessAttempts, options.InitialBackoff, options.MaxBackoff), cancellationToken);
+                        $"download failed after {fruitlessAttempts} attempt{(fruitlessAttempts == 1 ? "" : "s")} without progress: {e.Message}{kept}", e);
+                }
+                await Task.Delay(Backoff.Delay(Math.Max(0, fruitlessAttempts - 1), options.InitialBackoff, options.MaxBackoff), cancellationToken);
             }
         }
     }

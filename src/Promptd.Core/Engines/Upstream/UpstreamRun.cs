@@ -85,6 +85,13 @@ internal sealed class UpstreamRun : IDisposable
             End();
             throw;
         }
+        catch (Exception e)
+        {
+            // Nothing else should get here (not even a cancellation nobody asked for); if something
+            // does, the client still gets a run error, not internals.
+            End();
+            throw new EngineException($"{Who}: unexpected failure while talking to the upstream", retryable: true, e);
+        }
     }
 
     private async Task<Attempt> OpenAsync()
