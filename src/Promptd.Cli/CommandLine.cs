@@ -1,3 +1,5 @@
+using Promptd.Cli.Commands;
+
 namespace Promptd.Cli;
 
 /// <summary>Dispatches `promptd VERB ...` to the command that handles the verb.</summary>
@@ -5,7 +7,8 @@ public static class CommandLine
 {
     private static readonly (string Verb, string Summary, Func<string[], Task<int>> Run)[] Commands =
     [
-        ("tokenize", Cli.Commands.TokenizeCommand.Summary, Cli.Commands.TokenizeCommand.RunAsync),
+        (ModelsCommand.Verb, ModelsCommand.Summary, ModelsCommand.RunAsync),
+        (TokenizeCommand.Verb, TokenizeCommand.Summary, TokenizeCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

@@ -10,8 +10,9 @@ namespace Promptd.Cli.Commands;
 /// would give them. BOS/EOS are added per the model unless --no-bos; --special turns special-token
 /// texts such as "&lt;|im_start|&gt;" into their tokens.
 /// </summary>
-public static class TokenizeCommand
+internal static class TokenizeCommand
 {
+    public const string Verb = "tokenize";
     public const string Summary = "print the token ids of a text (--model FILE --text-file F [--special] [--no-bos])";
     private const string Usage = "usage: promptd tokenize --model FILE --text-file F [--special] [--no-bos]";
 

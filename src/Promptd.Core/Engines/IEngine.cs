@@ -61,6 +61,13 @@ public enum FinishReason
 public sealed record EngineUsage(int PromptTokens, int CompletionTokens, double? TimeToFirstTokenMs = null, double? GenerationMs = null)
 {
     public int TotalTokens => PromptTokens + CompletionTokens;
+
+    /// <summary>
+    /// True when the engine could not count tokens with the model's tokenizer and these are its best
+    /// knowledge (an upstream that sends no usage: prompt tokens unknown, reported as 0; completion
+    /// tokens counted as streamed chunks).
+    /// </summary>
+    public bool Estimated { get; init; }
 }
 
 public readonly record struct EngineChunk(string Text, FinishReason? FinishReason = null, EngineUsage? Usage = null);
