@@ -8,6 +8,7 @@ public static class CommandLine
     private static readonly (string Verb, string Summary, Func<string[], Task<int>> Run)[] Commands =
     [
         (ModelsCommand.Verb, ModelsCommand.Summary, ModelsCommand.RunAsync),
+        (TokenizeCommand.Verb, TokenizeCommand.Summary, TokenizeCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)
