@@ -1,0 +1,236 @@
+using System.Reflection;
+using Promptd.Core.Moderation.Lexicon;
+
+namespace Promptd.Core.Moderation;
+
+/// <summary>
+/// The built-in classifier: a lexicon of weighted words and phrases (Moderation/Lexicon/lexicon.txt)
+/// matched on whole words of a folded text, with benign contexts that cancel a match. A category's
+/// severity is its strongest surviving match. It does not understand negation, irony or topic: see
+/// docs/moderation.md for what it catches and what it misses. Thread-safe; build once and share.
+/// </summary>
+public sealed class LexiconClassifier : IModerationClassifier
+{
+    private const string ResourceName = "Promptd.Core.Moderation.Lexicon.lexicon.txt";
+    private static readonly Lazy<LexiconClassifier> LazyDefault = new(LoadDefault);
+
+    private readonly Lexicon.Lexicon _lexicon;
+
+    private LexiconClassifier(Lexicon.Lexicon lexicon) => _lexicon = lexicon;
+
+    /// <summary>The classifier over the embedded lexicon.</summary>
+    public static LexiconClassifier Default => LazyDefault.Value;
+
+    /// <summary>A classifier over a lexicon in the lexicon.txt format; throws <see cref="LexiconFormatException"/>.</summary>
+    public static LexiconClassifier FromText(string lexiconText) => new(LexiconParser.Parse(lexiconText));
+
+    /// <summary>The text of the embedded lexicon (to extend it: read this, append, <see cref="FromText"/>).</summary>
+    public static string DefaultLexiconText()
+    {
+        using var stream = typeof(LexiconClassifier).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"embedded resource {ResourceName} is missing");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public ValueTask<ModerationVerdict> ClassifyAsync(string text, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Classify(text));
+
+    public ModerationVerdict Classify(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length == 0) return ModerationVerdict.Safe;
+        using var tokens = new TokenizedText(text, _lexicon);
+        var allowed = AllowedSpans(tokens);
+        var found = new List<(int Start, int End, LexiconEntry Entry, bool Spelled)>();
+        FindEntries(tokens, allowed, found);
+        FindSpelledOut(tokens, found);
+        var unsettled = UnsettledFrom(tokens, allowed);
+        if (found.Count == 0) return unsettled is null ? ModerationVerdict.Safe : new ModerationVerdict([], unsettled);
+
+        var matches = new List<ModerationMatch>(found.Count);
+        foreach (var f in found)
+        {
+            if (IsCoveredByStronger(f, found)) continue;
+            var first = tokens[f.Start];
+            var last = tokens[f.End - 1];
+            var rule = f.Spelled ? f.Entry.Pattern.Source + " (spelled out)" : f.Entry.Pattern.Source;
+            matches.Add(new ModerationMatch(f.Entry.Category, f.Entry.Severity, first.RawStart, last.RawEnd - first.RawStart, rule));
+        }
+        matches.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.Length.CompareTo(a.Length));
+        return new ModerationVerdict(matches, unsettled);
+    }
+
+    /// <summary>
+    /// Where more text could still change the verdict, as a raw offset (null: nowhere). That is the
+    /// first token where a pattern (flagged or benign) has matched up to the end and could go on, or
+    /// where a spelled-out run could take more letters; moved back to the start of any complete benign
+    /// context that reaches past it, so that the next look at the text (from there on) sees it again.
+    /// </summary>
+    private int? UnsettledFrom(TokenizedText tokens, List<(int Start, int End)> allowed)
+    {
+        var open = FirstOpenToken(tokens);
+        if (open == int.MaxValue) return null;
+        for (var moved = true; moved;)
+        {
+            moved = false;
+            foreach (var (start, end) in allowed)
+            {
+                if (start < open && end > open)
+                {
+                    open = start;
+                    moved = true;
+                }
+            }
+        }
+        return tokens[open].RawStart;
+    }
+
+    private int FirstOpenToken(TokenizedText tokens)
+    {
+        var first = int.MaxValue;
+        if (tokens.Count == 0) return first;
+        if (tokens[^1].Length == 1 && tokens.TailContinuesSpelling())
+        {
+            first = tokens.Count - 1;
+            while (first > 0 && tokens[first - 1].Length == 1 && tokens.SpellingContinues(first)) first--;
+        }
+        var openEnd = tokens.WithOpenEnd(_lexicon.LongestPattern);
+        for (var t = Math.Max(0, tokens.Count - _lexicon.LongestPattern); t < Math.Min(first, tokens.Count); t++)
+        {
+            foreach (var wordId in tokens.WordsOf(t))
+            {
+                if (ReachesEnd(_lexicon.EntriesByFirstWord[wordId], i => _lexicon.Entries[i].Pattern, t, tokens.Count, openEnd)
+                    || ReachesEnd(_lexicon.AllowByFirstWord[wordId], i => _lexicon.AllowRules[i], t, tokens.Count, openEnd))
+                {
+                    return t;
+                }
+            }
+        }
+        return first;
+    }
+
+    private static bool ReachesEnd(int[] patterns, Func<int, Pattern> pattern, int start, int count, ITokenSource open)
+    {
+        foreach (var p in patterns)
+        {
+            if (pattern(p).LongestMatch(start, open) > count) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Token spans of every benign context, longest at each start.</summary>
+    private List<(int Start, int End)> AllowedSpans(TokenizedText tokens)
+    {
+        var spans = new List<(int, int)>();
+        for (var t = 0; t < tokens.Count; t++)
+        {
+            var end = -1;
+            foreach (var wordId in tokens.WordsOf(t))
+            {
+                foreach (var rule in _lexicon.AllowByFirstWord[wordId]) end = Math.Max(end, _lexicon.AllowRules[rule].LongestMatch(t, tokens));
+            }
+            if (end > t) spans.Add((t, end));
+        }
+        return spans;
+    }
+
+    private void FindEntries(TokenizedText tokens, List<(int Start, int End)> allowed, List<(int, int, LexiconEntry, bool)> found)
+    {
+        var tried = new HashSet<int>();
+        for (var t = 0; t < tokens.Count; t++)
+        {
+            tried.Clear();
+            foreach (var wordId in tokens.WordsOf(t))
+            {
+                foreach (var e in _lexicon.EntriesByFirstWord[wordId])
+                {
+                    if (!tried.Add(e)) continue;
+                    var entry = _lexicon.Entries[e];
+                    var end = entry.Pattern.LongestMatch(t, tokens);
+                    if (end > t && !IsAllowed(t, end, allowed)) found.Add((t, end, entry, false));
+                }
+            }
+        }
+    }
+
+    private static bool IsAllowed(int start, int end, List<(int Start, int End)> allowed)
+    {
+        foreach (var span in allowed)
+        {
+            if (span.Start <= start && end <= span.End) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Letters written apart (k i l l, k.i.l.l, k-1-l-l): runs of one-character tokens are joined and
+    /// searched for single-word entries. Phrases and benign contexts are not applied to them.
+    /// </summary>
+    private void FindSpelledOut(TokenizedText tokens, List<(int, int, LexiconEntry, bool)> found)
+    {
+        var t = 0;
+        Span<char> joined = stackalloc char[WordMatcher.MaxTokenLength];
+        while (t < tokens.Count)
+        {
+            if (tokens[t].Length != 1)
+            {
+                t++;
+                continue;
+            }
+            var start = t;
+            var letters = 0;
+            while (t < tokens.Count && tokens[t].Length == 1 && t - start < joined.Length && (t == start || tokens.SpellingContinues(t)))
+            {
+                joined[t - start] = tokens.TextOf(tokens[t])[0];
+                if (tokens[t].HasLetter) letters++;
+                t++;
+            }
+            var length = t - start;
+            if (length < 3 || letters < 2) continue;
+            SearchRun(joined[..length], start, found);
+        }
+    }
+
+    private void SearchRun(ReadOnlySpan<char> run, int firstToken, List<(int, int, LexiconEntry, bool)> found)
+    {
+        foreach (var (wordId, entryIndex) in _lexicon.SpellableWords)
+        {
+            var word = _lexicon.Words[wordId];
+            for (var offset = 0; offset < run.Length; offset++)
+            {
+                // Try the shortest span first: the word, then the word plus repeated letters.
+                for (var end = offset + word.Stem.Length; end <= run.Length; end++)
+                {
+                    if (!WordMatcher.Matches(run[offset..end], hasLetterIn(run[offset..end]), word)) continue;
+                    found.Add((firstToken + offset, firstToken + end, _lexicon.Entries[entryIndex], true));
+                    offset = end - 1;
+                    break;
+                }
+            }
+        }
+
+        static bool hasLetterIn(ReadOnlySpan<char> s)
+        {
+            foreach (var c in s) if (char.IsLetter(c)) return true;
+            return false;
+        }
+    }
+
+    /// <summary>Evidence already said by a match of the same category that is at least as severe and contains it.</summary>
+    private static bool IsCoveredByStronger((int Start, int End, LexiconEntry Entry, bool Spelled) f, List<(int Start, int End, LexiconEntry Entry, bool Spelled)> all)
+    {
+        foreach (var other in all)
+        {
+            if (ReferenceEquals(other.Entry, f.Entry) && other.Start == f.Start && other.End == f.End) continue;
+            if (other.Entry.Category == f.Entry.Category && other.Entry.Severity >= f.Entry.Severity
+                && other.Start <= f.Start && f.End <= other.End && (other.End - other.Start > f.End - f.Start || other.Entry.Severity > f.Entry.Severity))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static LexiconClassifier LoadDefault() => FromText(DefaultLexiconText());
+}
