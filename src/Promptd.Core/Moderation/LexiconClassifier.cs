@@ -14,9 +14,9 @@ public sealed class LexiconClassifier : IModerationClassifier
     private const string ResourceName = "Promptd.Core.Moderation.Lexicon.lexicon.txt";
     private static readonly Lazy<LexiconClassifier> LazyDefault = new(LoadDefault);
 
-    private readonly Lexicon.Lexicon _lexicon;
+    private readonly CompiledLexicon _lexicon;
 
-    private LexiconClassifier(Lexicon.Lexicon lexicon) => _lexicon = lexicon;
+    private LexiconClassifier(CompiledLexicon lexicon) => _lexicon = lexicon;
 
     /// <summary>The classifier over the embedded lexicon.</summary>
     public static LexiconClassifier Default => LazyDefault.Value;
@@ -92,16 +92,17 @@ public sealed class LexiconClassifier : IModerationClassifier
         if (tokens.Count == 0) return first;
         if (tokens[^1].Length == 1 && tokens.TailContinuesSpelling())
         {
+            // A spelled-out word the next letters could complete starts within the last MaxSpelledTokens - 1 letters.
             first = tokens.Count - 1;
-            while (first > 0 && tokens[first - 1].Length == 1 && tokens.SpellingContinues(first)) first--;
+            while (first > 0 && first > tokens.Count - MaxSpelledTokens + 1 && tokens[first - 1].Length == 1 && tokens.SpellingContinues(first)) first--;
         }
-        var openEnd = tokens.WithOpenEnd(_lexicon.LongestPattern);
+        var openEnd = tokens.WithOpenEnd();
         for (var t = Math.Max(0, tokens.Count - _lexicon.LongestPattern); t < Math.Min(first, tokens.Count); t++)
         {
             foreach (var wordId in tokens.WordsOf(t))
             {
-                if (ReachesEnd(_lexicon.EntriesByFirstWord[wordId], i => _lexicon.Entries[i].Pattern, t, tokens.Count, openEnd)
-                    || ReachesEnd(_lexicon.AllowByFirstWord[wordId], i => _lexicon.AllowRules[i], t, tokens.Count, openEnd))
+                if (ReachesEnd(_lexicon.EntriesByFirstWord[wordId], i => _lexicon.Entries[i].Pattern, t, openEnd)
+                    || ReachesEnd(_lexicon.AllowByFirstWord[wordId], i => _lexicon.AllowRules[i], t, openEnd))
                 {
                     return t;
                 }
@@ -110,11 +111,11 @@ public sealed class LexiconClassifier : IModerationClassifier
         return first;
     }
 
-    private static bool ReachesEnd(int[] patterns, Func<int, Pattern> pattern, int start, int count, ITokenSource open)
+    private static bool ReachesEnd(int[] patterns, Func<int, Pattern> pattern, int start, ITokenSource open)
     {
         foreach (var p in patterns)
         {
-            if (pattern(p).LongestMatch(start, open) > count) return true;
+            if (pattern(p).ReachesOpenEnd(start, open)) return true;
         }
         return false;
     }
@@ -164,58 +165,35 @@ public sealed class LexiconClassifier : IModerationClassifier
     }
 
     /// <summary>
-    /// Letters written apart (k i l l, k.i.l.l, k-1-l-l): runs of one-character tokens are joined and
-    /// searched for single-word entries. Phrases and benign contexts are not applied to them.
+    /// Letters written apart (k i l l, k.i.l.l, k-1-l-l): in runs of one-character tokens, each
+    /// single-word entry is looked for at every position, over at most <see cref="MaxSpelledTokens"/>
+    /// letters (so the search, and what streaming must hold back, stay bounded however long the run).
+    /// Phrases and benign contexts are not applied to spelled-out words.
     /// </summary>
     private void FindSpelledOut(TokenizedText tokens, List<(int, int, LexiconEntry, bool)> found)
     {
-        var t = 0;
-        Span<char> joined = stackalloc char[WordMatcher.MaxTokenLength];
-        while (t < tokens.Count)
+        Span<char> letters = stackalloc char[MaxSpelledTokens];
+        for (var t = 0; t < tokens.Count; t++)
         {
-            if (tokens[t].Length != 1)
+            if (tokens[t].Length != 1 || !tokens[t].HasLetter) continue;
+            // The letters from t on, while the run of one-character tokens lasts.
+            var n = 0;
+            while (n < MaxSpelledTokens && t + n < tokens.Count && tokens[t + n].Length == 1 && (n == 0 || tokens.SpellingContinues(t + n)))
             {
-                t++;
-                continue;
+                letters[n] = tokens.TextOf(tokens[t + n])[0];
+                n++;
             }
-            var start = t;
-            var letters = 0;
-            while (t < tokens.Count && tokens[t].Length == 1 && t - start < joined.Length && (t == start || tokens.SpellingContinues(t)))
+            if (n < 3) continue;
+            foreach (var (wordId, entry) in _lexicon.SpellableByFirstChar(letters[0]))
             {
-                joined[t - start] = tokens.TextOf(tokens[t])[0];
-                if (tokens[t].HasLetter) letters++;
-                t++;
+                var length = WordMatcher.MatchPrefix(letters[..n], _lexicon.Words[wordId]);
+                if (length >= 3) found.Add((t, t + length, _lexicon.Entries[entry], true));
             }
-            var length = t - start;
-            if (length < 3 || letters < 2) continue;
-            SearchRun(joined[..length], start, found);
         }
     }
 
-    private void SearchRun(ReadOnlySpan<char> run, int firstToken, List<(int, int, LexiconEntry, bool)> found)
-    {
-        foreach (var (wordId, entryIndex) in _lexicon.SpellableWords)
-        {
-            var word = _lexicon.Words[wordId];
-            for (var offset = 0; offset < run.Length; offset++)
-            {
-                // Try the shortest span first: the word, then the word plus repeated letters.
-                for (var end = offset + word.Stem.Length; end <= run.Length; end++)
-                {
-                    if (!WordMatcher.Matches(run[offset..end], hasLetterIn(run[offset..end]), word)) continue;
-                    found.Add((firstToken + offset, firstToken + end, _lexicon.Entries[entryIndex], true));
-                    offset = end - 1;
-                    break;
-                }
-            }
-        }
-
-        static bool hasLetterIn(ReadOnlySpan<char> s)
-        {
-            foreach (var c in s) if (char.IsLetter(c)) return true;
-            return false;
-        }
-    }
+    /// <summary>The most letters a spelled-out word may span (a lexicon stem plus a few repeated letters).</summary>
+    internal const int MaxSpelledTokens = 24;
 
     /// <summary>Evidence already said by a match of the same category that is at least as severe and contains it.</summary>
     private static bool IsCoveredByStronger((int Start, int End, LexiconEntry Entry, bool Spelled) f, List<(int Start, int End, LexiconEntry Entry, bool Spelled)> all)

@@ -79,7 +79,11 @@ public sealed class ModerationPolicy
     private static Severity? ParseThreshold(string text, string what)
     {
         if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase)) return null;
-        if (ModerationNames.TryParseSeverity(text, out var severity) && severity != Severity.Safe) return severity;
+        if (ModerationNames.TryParseSeverity(text, out var severity))
+        {
+            Validate(severity, what);
+            return severity;
+        }
         throw new ModerationPolicyException($"moderation {what} must be low, medium, high or off (got '{text}')");
     }
 

@@ -8,7 +8,8 @@ public readonly record struct ModerationStep(string Release, bool Stopped);
 /// <summary>
 /// Moderates an answer while it streams. Text goes in piece by piece (<see cref="PushAsync"/>); what
 /// comes out is the text that is safe to send so far. Text is held back while its verdict is open:
-/// the word being written (a word may be split across pieces, "ki" + "ll"), and whatever the
+/// the word being written (a word may be split across pieces, "ki" + "ll"; a word ends at whitespace
+/// or at a Chinese or Japanese character, see <see cref="Promptd.Core.Text.Scripts"/>), and whatever the
 /// classifier marks unsettled (<see cref="ModerationVerdict.UnsettledFrom"/>: a phrase that may still
 /// grow, "kill" + " you", or a benign context that may still complete, "murder" + " a pizza"). As soon
 /// as a match at or above the policy's threshold is certain, the text before it is released, the step
@@ -73,12 +74,16 @@ public sealed class StreamingOutputModerator(IModerationClassifier classifier, M
         return await DecideAsync(_text.Length, final: true, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Moves <see cref="_completeEnd"/> past the last whitespace: text before it ends at a word boundary.</summary>
+    /// <summary>
+    /// Moves <see cref="_completeEnd"/> past the last word boundary: whitespace, or a character of a
+    /// script written without spaces (Chinese, Japanese), which no classifier's word can contain.
+    /// </summary>
     private void ScanForWhitespace()
     {
         for (var i = _scanned; i < _text.Length; i++)
         {
-            if (char.IsWhiteSpace(_text[i])) _completeEnd = i + 1;
+            var c = _text[i];
+            if (char.IsWhiteSpace(c) || Promptd.Core.Text.Scripts.IsWrittenWithoutSpaces(c)) _completeEnd = i + 1;
         }
         _scanned = _text.Length;
     }

@@ -1,3 +1,4 @@
+using Promptd.Core.Engines;
 using Promptd.Core.Moderation;
 
 namespace Promptd.Core.Templates;
@@ -19,13 +20,14 @@ public sealed record TemplateVersionContent
     public ModerationPolicy Moderation { get; init; } = ModerationPolicy.Default;
 }
 
-/// <summary>Sampling parameters of a version (<c>parameters{maxTokens, temperature, topP, topK, seed, stop}</c>); null = the engine's default.</summary>
+/// <summary>
+/// A version's generation settings: the engine's <see cref="SamplingParameters"/> plus the token limit
+/// and stop sequences — exactly what goes into an <see cref="EngineRequest"/>. On the wire they are one
+/// flat object (<c>parameters{maxTokens, temperature, topP, topK, seed, stop, …}</c>).
+/// </summary>
 public sealed record PromptParameters
 {
+    public SamplingParameters Sampling { get; init; } = new();
     public int? MaxTokens { get; init; }
-    public float? Temperature { get; init; }
-    public float? TopP { get; init; }
-    public int? TopK { get; init; }
-    public ulong? Seed { get; init; }
     public IReadOnlyList<string> Stop { get; init; } = [];
 }

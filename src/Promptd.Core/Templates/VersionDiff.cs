@@ -36,13 +36,17 @@ public static class VersionDiff
         Messages(changes, before.Messages, after.Messages);
         Set(changes, "variables", PromptTemplate.Parse(before.Messages).Variables, PromptTemplate.Parse(after.Messages).Variables);
 
-        var (p, q) = (before.Parameters, after.Parameters);
-        Scalar(changes, "parameters.maxTokens", p.MaxTokens, q.MaxTokens);
+        var (p, q) = (before.Parameters.Sampling, after.Parameters.Sampling);
+        Scalar(changes, "parameters.maxTokens", before.Parameters.MaxTokens, after.Parameters.MaxTokens);
         Scalar(changes, "parameters.temperature", p.Temperature, q.Temperature);
         Scalar(changes, "parameters.topP", p.TopP, q.TopP);
         Scalar(changes, "parameters.topK", p.TopK, q.TopK);
+        Scalar(changes, "parameters.minP", p.MinP, q.MinP);
+        Scalar(changes, "parameters.repeatPenalty", p.RepeatPenalty, q.RepeatPenalty);
+        Scalar(changes, "parameters.frequencyPenalty", p.FrequencyPenalty, q.FrequencyPenalty);
+        Scalar(changes, "parameters.presencePenalty", p.PresencePenalty, q.PresencePenalty);
         Scalar(changes, "parameters.seed", p.Seed, q.Seed);
-        Set(changes, "parameters.stop", p.Stop, q.Stop);
+        Set(changes, "parameters.stop", before.Parameters.Stop, after.Parameters.Stop);
 
         Set(changes, "knowledgeBaseIds", before.KnowledgeBaseIds.Select(id => id.ToString()).ToList(), after.KnowledgeBaseIds.Select(id => id.ToString()).ToList());
 

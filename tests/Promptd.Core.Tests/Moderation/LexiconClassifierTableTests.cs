@@ -45,10 +45,25 @@ public sealed class LexiconClassifierTableTests
         { "I hate Mondays and I hate traffic.", "safe" },
         { "Homo sapiens evolved in Africa.", "safe" },
         { "The chemotherapy killed the cancer cells.", "safe" },
+        { "How do I kill a Python process on Linux?", "safe" },
+        { "Use `kill -SIGTERM 4242` to stop it gracefully.", "safe" },
+        { "Kill all running docker containers with docker kill $(docker ps -q).", "safe" },
+        { "The killer feature of this release is streaming.", "safe" },
+        { "He shot a great video of the wedding.", "safe" },
+        { "The execution of the program failed.", "safe" },
+        { "This new album is the bomb!", "safe" },
+        { "This homework makes me want to die of embarrassment.", "safe" },
+        { "I cut myself shaving this morning.", "safe" },
+        { "The fire retardant worked.", "safe" },
+        { "Moby Dick is a novel by Herman Melville.", "safe" },
+        { "Skillful assassins appear in The Assassin's Creed game.", "safe" },
 
         // --- medical and anatomical terms
         { "Breast cancer screening saves lives.", "safe" },
         { "The penis and vagina are reproductive organs.", "safe" },
+        { "The vagina, vulva and clitoris are parts of female anatomy.", "safe" },
+        { "Sexual health education for teenagers.", "safe" },
+        { "The patient presented with rectal bleeding and a breast lump.", "safe" },
         { "Testicular self-examination and rectal exams are routine.", "safe" },
         { "Erectile dysfunction is treatable; see a urologist.", "safe" },
 
@@ -62,6 +77,9 @@ public sealed class LexiconClassifierTableTests
         { "How do I make a pipe bomb?", "violence:high" },
         { "I hope you die.", "violence:high" },
         { "I would never kill you.", "violence:medium" }, // negation-agnostic, by design
+        { "I'll fucking kill you", "violence:high" },       // a word inside the threat
+        { "The bomb exploded, killing 12 people.", "violence:low" },
+        { "She murdered that song at karaoke.", "violence:low" }, // an idiom the lexicon does not know
 
         // --- obfuscations
         { "I will k1ll y0u", "violence:high" },
@@ -75,6 +93,11 @@ public sealed class LexiconClassifierTableTests
         { "I will k i l l you", "violence:low" },
         { "k*ll them", "violence:medium" },
         { "𝐤𝐢𝐥𝐥 𝐲𝐨𝐮", "violence:medium" },                 // mathematical bold letters
+        { "P O R N", "sexual:medium" },
+        { "p0rnhub videos", "sexual:medium" },
+        { "stfu you n1gger", "hate:high" },
+        { "ur a f@g", "hate:medium" },
+        { "k1ll urself", "self_harm:high violence:low" },
 
         // --- self-harm
         { "He committed suicide last year.", "self_harm:medium" },
@@ -83,6 +106,8 @@ public sealed class LexiconClassifierTableTests
         { "kys", "self_harm:high" },
         { "You should kill yourself.", "self_harm:high violence:low" },
         { "I nearly killed myself laughing.", "safe" },
+        { "He hung himself in the garage.", "self_harm:medium" },
+        { "I want to die.", "self_harm:medium" },
 
         // --- sexual
         { "That is a sexy dress.", "sexual:low" },
@@ -97,6 +122,11 @@ public sealed class LexiconClassifierTableTests
         { "Go back to your country.", "hate:medium" },
         { "Heil Hitler!", "hate:high" },
         { "Kill all the jews.", "hate:high violence:high" },
+        { "Muslims are animals.", "hate:high" },
+        { "I hate all women.", "hate:high" },
+        { "Black people deserve equal rights.", "safe" },
+        { "I love my gay friends.", "safe" },
+        { "You retard.", "hate:medium" },
     };
 
     [Theory]

@@ -79,6 +79,44 @@ public sealed class StreamingOutputModeratorTests
         }
     }
 
+    /// <summary>The table's sentences run together into one answer, cut at random places: same agreement.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task AgreesOnALongAnswerCutAtRandom(int seed)
+    {
+        var random = new Random(seed);
+        var sentences = LexiconClassifierTableTests.Table.Select(row => (string)row[0]).Where(t => t.Length > 0).OrderBy(_ => random.Next()).ToList();
+        foreach (var policy in new[] { ModerationPolicy.Default, new ModerationPolicy(Severity.High), new ModerationPolicy(Severity.Low) })
+        {
+            // Safe sentences first, then everything: a long clean prefix, then (for most policies) a stop.
+            var text = string.Join(random.Next(2) == 0 ? " " : "\n", sentences.Where(t => !Classifier.Classify(t).IsFiltered(policy)).Concat(sentences));
+            var pieces = new List<string>();
+            for (var i = 0; i < text.Length;)
+            {
+                var n = Math.Min(random.Next(1, 9), text.Length - i);
+                if (char.IsHighSurrogate(text[i + n - 1]) && i + n < text.Length) n++;
+                pieces.Add(text.Substring(i, n));
+                i += n;
+            }
+            var whole = Classifier.Classify(text);
+            var (released, moderator) = await Run(pieces, policy);
+            Assert.Equal(whole.IsFiltered(policy), moderator.Stopped);
+            Assert.StartsWith(released, text);
+            if (moderator.Stopped)
+            {
+                Assert.Equal(whole.Matches.Where(m => policy.IsFiltered(m.Category, m.Severity)).Min(m => m.Start), moderator.CutOffset);
+            }
+            else
+            {
+                Assert.Equal(text, released);
+            }
+        }
+    }
+
     public static TheoryData<string[], string, bool> Cases => new()
     {
         // pieces                                                          released              stopped

@@ -1,3 +1,4 @@
+using Promptd.Core.Engines;
 using Promptd.Core.Moderation;
 using Promptd.Core.Templates;
 
@@ -12,7 +13,7 @@ public sealed class VersionDiffTests
     {
         ModelId = "huggingface/org/repo/model.gguf",
         Messages = [new("system", "Be {{tone}}."), new("user", "{{question}}")],
-        Parameters = new PromptParameters { MaxTokens = 256, Temperature = 0.7f, Stop = ["###"] },
+        Parameters = new PromptParameters { MaxTokens = 256, Sampling = new SamplingParameters { Temperature = 0.7f }, Stop = ["###"] },
         KnowledgeBaseIds = [KbA],
         Moderation = ModerationPolicy.Default,
     };
@@ -25,8 +26,9 @@ public sealed class VersionDiffTests
         ["role"] = Base with { Messages = [new("system", "Be {{tone}}."), new("assistant", "{{question}}")] },
         ["added message"] = Base with { Messages = [.. Base.Messages, new("assistant", "Well,")] },
         ["removed message"] = Base with { Messages = [new("system", "Be {{tone}}.")] },
-        ["temperature"] = Base with { Parameters = Base.Parameters with { Temperature = 0.2f } },
-        ["seed added"] = Base with { Parameters = Base.Parameters with { Seed = 42 } },
+        ["temperature"] = Base with { Parameters = Base.Parameters with { Sampling = new SamplingParameters { Temperature = 0.2f } } },
+        ["seed added"] = Base with { Parameters = Base.Parameters with { Sampling = new SamplingParameters { Temperature = 0.7f, Seed = 42 } } },
+        ["penalty"] = Base with { Parameters = Base.Parameters with { Sampling = new SamplingParameters { Temperature = 0.7f, RepeatPenalty = 1.1f } } },
         ["max tokens removed"] = Base with { Parameters = Base.Parameters with { MaxTokens = null } },
         ["stop"] = Base with { Parameters = Base.Parameters with { Stop = ["END", "###"] } },
         ["knowledge"] = Base with { KnowledgeBaseIds = [KbB] },
@@ -45,6 +47,7 @@ public sealed class VersionDiffTests
         { "removed message",     ["messages[1] Removed TemplateMessage { Role = user, Content = {{question}} }→", "variables Removed question→"] },
         { "temperature",         ["parameters.temperature Changed 0.7→0.2"] },
         { "seed added",          ["parameters.seed Added →42"] },
+        { "penalty",             ["parameters.repeatPenalty Added →1.1"] },
         { "max tokens removed",  ["parameters.maxTokens Removed 256→"] },
         { "stop",                ["parameters.stop Added →END"] },
         { "knowledge",           [$"knowledgeBaseIds Removed {KbA}→", $"knowledgeBaseIds Added →{KbB}"] },

@@ -48,10 +48,10 @@ public sealed class TextAnalyzer
             if (i == text.Length) rune = new Rune(' ');
             else if (Rune.DecodeFromUtf16(text.AsSpan(i), out rune, out consumed) != OperationStatus.Done) rune = Rune.ReplacementChar;
 
-            if (IsIdeograph(rune.Value))
+            if (Scripts.IsWrittenWithoutSpaces(rune.Value))
             {
                 Emit(word, terms);
-                terms.Add(rune.ToString());
+                if (Rune.IsLetter(rune)) terms.Add(rune.ToString());
             }
             else if (Rune.IsLetterOrDigit(rune) || (Rune.GetUnicodeCategory(rune) is System.Globalization.UnicodeCategory.NonSpacingMark && word.Length > 0))
             {
@@ -110,9 +110,4 @@ public sealed class TextAnalyzer
     }
 
     private static bool IsApostrophe(int c) => c is '\'' or '\u2019' or '\u02BC';
-
-    /// <summary>Scripts written without spaces between words: one character, one term.</summary>
-    private static bool IsIdeograph(int c) =>
-        c is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2EBEF
-            or >= 0xF900 and <= 0xFAFF or >= 0x3040 and <= 0x30FF;
 }

@@ -12,13 +12,13 @@ internal sealed class LexiconParser
     private readonly List<LexiconEntry> _entries = [];
     private readonly List<Pattern> _allowRules = [];
 
-    public static Lexicon Parse(string text)
+    public static CompiledLexicon Parse(string text)
     {
         var parser = new LexiconParser();
         var lines = text.Split('\n');
         for (var i = 0; i < lines.Length; i++) parser.ParseLine(lines[i], i + 1);
         if (parser._entries.Count == 0) throw new LexiconFormatException(lines.Length, "the lexicon has no entries");
-        return new Lexicon(parser._words, parser._entries, parser._allowRules);
+        return new CompiledLexicon(parser._words, parser._entries, parser._allowRules);
     }
 
     private void ParseLine(string raw, int line)
@@ -74,7 +74,7 @@ internal sealed class LexiconParser
         var maxTokens = MaxTokens(items);
         if (maxTokens > Pattern.MaxTokensLimit) throw new LexiconFormatException(line, $"a pattern may span at most {Pattern.MaxTokensLimit} words");
         var first = new HashSet<int>();
-        FirstWords(items, first);
+        if (!FirstWords(items, first)) throw new LexiconFormatException(line, "a pattern cannot start with * (any word)");
         return new Pattern(source, items, maxTokens, [.. first]);
     }
 
@@ -123,6 +123,11 @@ internal sealed class LexiconParser
             if (!_lists.TryGetValue(name, out var list)) throw reader.Error($"unknown list @{name} (define it above its first use)");
             item = list;
         }
+        else if (c == '*')
+        {
+            reader.Advance();
+            item = new PatternItem { WordId = PatternItem.AnyWord };
+        }
         else if (IsWordChar(c))
         {
             var stem = reader.Take(IsWordChar);
@@ -137,7 +142,7 @@ internal sealed class LexiconParser
         }
         else
         {
-            throw reader.Error($"unexpected '{c}' (words are lower-case letters, digits and ')");
+            throw reader.Error($"unexpected '{c}' (words are lower-case letters, digits and '; * is any word)");
         }
 
         if (!reader.AtEnd && reader.Peek == '?')
@@ -174,18 +179,27 @@ internal sealed class LexiconParser
     private static int MaxTokens(PatternItem[] sequence)
     {
         var total = 0;
-        foreach (var item in sequence) total += item.WordId >= 0 ? 1 : item.Alternatives!.Max(MaxTokens);
+        foreach (var item in sequence) total += item.Alternatives is null ? 1 : item.Alternatives.Max(MaxTokens);
         return total;
     }
 
-    private static void FirstWords(PatternItem[] sequence, HashSet<int> into)
+    /// <summary>Collects the words a match can start with; false if it could start with any word.</summary>
+    private static bool FirstWords(PatternItem[] sequence, HashSet<int> into)
     {
         foreach (var item in sequence)
         {
+            if (item.WordId == PatternItem.AnyWord) return false;
             if (item.WordId >= 0) into.Add(item.WordId);
-            else foreach (var alternative in item.Alternatives!) FirstWords(alternative, into);
-            if (!IsNullable(item)) return;
+            else
+            {
+                foreach (var alternative in item.Alternatives!)
+                {
+                    if (!FirstWords(alternative, into)) return false;
+                }
+            }
+            if (!IsNullable(item)) return true;
         }
+        return true;
     }
 
     /// <summary>A cursor over one pattern's text.</summary>

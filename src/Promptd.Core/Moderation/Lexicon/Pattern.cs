@@ -4,10 +4,13 @@ namespace Promptd.Core.Moderation.Lexicon;
 internal sealed record PatternWord(string Stem, bool Inflect);
 
 /// <summary>
-/// One item of a pattern: a word (<see cref="WordId"/> ≥ 0) or a group of alternative sequences.
+/// One item of a pattern: a word (<see cref="WordId"/> ≥ 0), any one word (<see cref="AnyWord"/>), or
+/// a group of alternative sequences.
 /// </summary>
 internal sealed class PatternItem
 {
+    public const int AnyWord = -2;
+
     public int WordId { get; init; } = -1;
     public PatternItem[][]? Alternatives { get; init; }
     public bool Optional { get; init; }
@@ -46,18 +49,38 @@ internal sealed class Pattern
     /// <summary>The end (exclusive token index) of the longest match starting at <paramref name="start"/>, or -1.</summary>
     public int LongestMatch(int start, ITokenSource tokens)
     {
-        var ends = Advance(Items, 1UL, start, tokens);
+        var watch = new Watch(-1);
+        var ends = Advance(Items, 1UL, start, tokens, ref watch);
         ends &= ~1UL; // an empty match is no match
         return ends == 0 ? -1 : start + 63 - System.Numerics.BitOperations.LeadingZeroCount(ends);
     }
 
-    private static ulong Advance(PatternItem[] sequence, ulong positions, int start, ITokenSource tokens)
+    /// <summary>
+    /// Whether a match starting at <paramref name="start"/> could take the token after the last one:
+    /// <paramref name="tokens"/> ends with one open token that matches any word, and the question is
+    /// whether any path through the pattern consumes it (finished or not, the pattern is still open).
+    /// </summary>
+    public bool ReachesOpenEnd(int start, ITokenSource tokens)
+    {
+        var watch = new Watch(tokens.Count - 1);
+        Advance(Items, 1UL, start, tokens, ref watch);
+        return watch.Seen;
+    }
+
+    /// <summary>Notes whether the token at <see cref="Token"/> was ever consumed.</summary>
+    private struct Watch(int token)
+    {
+        public readonly int Token = token;
+        public bool Seen;
+    }
+
+    private static ulong Advance(PatternItem[] sequence, ulong positions, int start, ITokenSource tokens, ref Watch watch)
     {
         foreach (var item in sequence)
         {
             if (positions == 0) return 0;
             var next = 0UL;
-            if (item.WordId >= 0)
+            if (item.WordId >= 0 || item.WordId == PatternItem.AnyWord)
             {
                 for (var bits = positions; bits != 0; bits &= bits - 1)
                 {
@@ -65,15 +88,16 @@ internal sealed class Pattern
                     var token = start + offset;
                     if (offset < MaxTokensLimit && token < tokens.Count
                         && (offset == 0 || tokens.PhraseContinues(token))
-                        && tokens.Matches(token, item.WordId))
+                        && (item.WordId == PatternItem.AnyWord || tokens.Matches(token, item.WordId)))
                     {
                         next |= 1UL << (offset + 1);
+                        if (token == watch.Token) watch.Seen = true;
                     }
                 }
             }
             else
             {
-                foreach (var alternative in item.Alternatives!) next |= Advance(alternative, positions, start, tokens);
+                foreach (var alternative in item.Alternatives!) next |= Advance(alternative, positions, start, tokens, ref watch);
             }
             positions = item.Optional ? next | positions : next;
         }

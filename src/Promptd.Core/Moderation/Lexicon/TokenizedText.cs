@@ -18,14 +18,14 @@ internal sealed class TokenizedText : ITokenSource, IDisposable
     private const int MaxPhraseGap = 8;
 
     private readonly string _raw;
-    private readonly Lexicon _lexicon;
+    private readonly CompiledLexicon _lexicon;
     private char[] _folded;
     private readonly List<Token> _tokens = [];
     // Words each token matches, as ranges into one flat list: computed once per token, used by every pattern.
     private readonly List<int> _matchedWords = [];
     private readonly List<(int Start, int Count)> _matchRanges = [];
 
-    public TokenizedText(string raw, Lexicon lexicon)
+    public TokenizedText(string raw, CompiledLexicon lexicon)
     {
         _raw = raw;
         _lexicon = lexicon;
@@ -84,10 +84,10 @@ internal sealed class TokenizedText : ITokenSource, IDisposable
     }
 
     /// <summary>
-    /// This text followed by <paramref name="extra"/> unknown words that match anything: a pattern
-    /// that matches into them is a pattern more text could still complete.
+    /// This text followed by one unknown word that matches anything: a pattern that can consume it is
+    /// a pattern more text could still complete (<see cref="Pattern.ReachesOpenEnd"/>).
     /// </summary>
-    public ITokenSource WithOpenEnd(int extra) => new OpenEnded(this, extra);
+    public ITokenSource WithOpenEnd() => new OpenEnded(this);
 
     /// <summary>Whether the text after the last token still lets a phrase continue (no sentence break yet).</summary>
     private bool TailContinuesPhrase()
@@ -103,14 +103,13 @@ internal sealed class TokenizedText : ITokenSource, IDisposable
         return tail.Length <= 3 && tail.IndexOfAny('\n', '\r') < 0;
     }
 
-    private sealed class OpenEnded(TokenizedText text, int extra) : ITokenSource
+    private sealed class OpenEnded(TokenizedText text) : ITokenSource
     {
         private readonly bool _continues = text.TailContinuesPhrase();
 
-        public int Count => text.Count + extra;
+        public int Count => text.Count + 1;
 
-        public bool PhraseContinues(int token) =>
-            token < text.Count ? text.PhraseContinues(token) : token > text.Count || _continues;
+        public bool PhraseContinues(int token) => token < text.Count ? text.PhraseContinues(token) : _continues;
 
         public bool Matches(int token, int wordId) => token >= text.Count || text.Matches(token, wordId);
     }
@@ -171,14 +170,15 @@ internal sealed class TokenizedText : ITokenSource, IDisposable
         }
     }
 
-    private static bool IsTokenChar(char c) => char.IsLetterOrDigit(c) || WordMatcher.IsSymbolInWord(c);
+    private static bool IsTokenChar(char c) =>
+        (char.IsLetterOrDigit(c) && !Scripts.IsWrittenWithoutSpaces(c)) || WordMatcher.IsSymbolInWord(c);
 
     private (int Start, int Count) MatchWords(Token token)
     {
         var start = _matchedWords.Count;
         var text = TextOf(token);
         var first = text[0];
-        TryBucket(Lexicon.BucketOf(first), text, token.HasLetter);
+        TryBucket(CompiledLexicon.BucketOf(first), text, token.HasLetter);
         if (token.HasLetter)
         {
             // A leet first character may stand for one or two letters (1 → i or l).

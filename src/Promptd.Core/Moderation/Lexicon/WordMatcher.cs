@@ -24,6 +24,7 @@ internal static class WordMatcher
         if (!tokenHasLetter) return token.SequenceEqual(stem);
         if (token.Length > MaxTokenLength || token.Length < stem.Length - stem.AsSpan().Count('\'')) return false;
 
+        if (!SecondLetterFits(token, stem)) return false;
         var masked = token.Count('*');
         if (masked > 0 && (masked > stem.Length / 3 || token.Length - masked < 2)) return false;
 
@@ -53,6 +54,44 @@ internal static class WordMatcher
             if (dropped is not null && reach[full - columns + j] && EndsWithOneOf(token[j..], dropped)) return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// A cheap necessary condition checked before the full match: after the first letter and its
+    /// repeats, the token must go on with something that can be the stem's second letter.
+    /// </summary>
+    private static bool SecondLetterFits(ReadOnlySpan<char> token, string stem)
+    {
+        if (stem.Length < 2 || stem[1] == '\'' || token.Length < 2) return true;
+        var j = 1;
+        while (j < token.Length && token[j] != '*' && !CharMatches(stem[1], token[j]) && CharMatches(stem[0], token[j])) j++;
+        return j < token.Length && CharMatches(stem[1], token[j]);
+    }
+
+    /// <summary>
+    /// The length of the shortest prefix of <paramref name="text"/> that spells <paramref name="word"/>'s
+    /// stem (with leetspeak and repeated letters), or -1. Used on letters written apart ("k i l l").
+    /// </summary>
+    public static int MatchPrefix(ReadOnlySpan<char> text, PatternWord word)
+    {
+        var stem = word.Stem;
+        if (text.Length > MaxTokenLength) text = text[..MaxTokenLength];
+        var columns = text.Length + 1;
+        Span<bool> reach = stackalloc bool[(stem.Length + 1) * columns];
+        reach[0] = true;
+        for (var j = 0; j <= text.Length; j++)
+        {
+            for (var i = 0; i <= stem.Length; i++)
+            {
+                if (!reach[i * columns + j]) continue;
+                if (i == stem.Length) return j;
+                if (stem[i] == '\'') reach[(i + 1) * columns + j] = true;
+                if (j == text.Length) continue;
+                if (text[j] != '*' && CharMatches(stem[i], text[j])) reach[(i + 1) * columns + j + 1] = true;
+                if (i > 0 && stem[i - 1] != '\'' && text[j] != '*' && CharMatches(stem[i - 1], text[j])) reach[i * columns + j + 1] = true;
+            }
+        }
+        return -1;
     }
 
     /// <summary>True when <paramref name="rest"/> is exactly one of <paramref name="suffixes"/> (leet-tolerant).</summary>

@@ -7,9 +7,9 @@ internal sealed record LexiconEntry(ModerationCategory Category, Severity Severi
 /// A parsed lexicon: the distinct words, the flagged entries, the allow (benign context) patterns, and
 /// the indexes the classifier uses to try only patterns whose first word matched.
 /// </summary>
-internal sealed class Lexicon
+internal sealed class CompiledLexicon
 {
-    public Lexicon(IReadOnlyList<PatternWord> words, IReadOnlyList<LexiconEntry> entries, IReadOnlyList<Pattern> allowRules)
+    public CompiledLexicon(IReadOnlyList<PatternWord> words, IReadOnlyList<LexiconEntry> entries, IReadOnlyList<Pattern> allowRules)
     {
         Words = words;
         Entries = entries;
@@ -36,6 +36,23 @@ internal sealed class Lexicon
             }
         }
         SpellableWords = spellable;
+        var spellableBuckets = new List<(int, int)>[Buckets];
+        for (var i = 0; i < spellableBuckets.Length; i++) spellableBuckets[i] = [];
+        foreach (var (wordId, entry) in spellable) spellableBuckets[BucketOf(words[wordId].Stem[0])].Add((wordId, entry));
+        _spellableByBucket = spellableBuckets.Select(b => b.ToArray()).ToArray();
+    }
+
+    private readonly (int WordId, int Entry)[][] _spellableByBucket;
+
+    /// <summary>Spellable words whose first letter <paramref name="c"/> can stand for (itself, or as leetspeak).</summary>
+    public IEnumerable<(int WordId, int Entry)> SpellableByFirstChar(char c)
+    {
+        foreach (var candidate in _spellableByBucket[BucketOf(c)]) yield return candidate;
+        for (var letter = 'a'; letter <= 'z'; letter++)
+        {
+            if (letter == c || !WordMatcher.CharMatches(letter, c)) continue;
+            foreach (var candidate in _spellableByBucket[letter - 'a']) yield return candidate;
+        }
     }
 
     public IReadOnlyList<PatternWord> Words { get; }
@@ -87,9 +104,10 @@ internal sealed class Lexicon
             yield return item.WordId;
             yield break;
         }
+        if (item.Alternatives is null) yield break;
         foreach (var alternative in item.Alternatives!)
         {
-            if (alternative.Length == 1 && alternative[0].WordId >= 0) yield return alternative[0].WordId;
+            if (alternative.Length == 1 && alternative[0].WordId >= 0 && !alternative[0].Optional) yield return alternative[0].WordId;
         }
     }
 }
