@@ -1,4 +1,3 @@
-using System.Reflection;
 using Promptd.Core.Moderation.Lexicon;
 
 namespace Promptd.Core.Moderation;
@@ -48,10 +47,12 @@ public sealed class LexiconClassifier : IModerationClassifier
         var unsettled = UnsettledFrom(tokens, allowed);
         if (found.Count == 0) return unsettled is null ? ModerationVerdict.Safe : new ModerationVerdict([], unsettled);
 
+        found.Sort((a, b) => a.Start.CompareTo(b.Start));
         var matches = new List<ModerationMatch>(found.Count);
-        foreach (var f in found)
+        for (var i = 0; i < found.Count; i++)
         {
-            if (IsCoveredByStronger(f, found)) continue;
+            var f = found[i];
+            if (IsCoveredByStronger(i, found, Math.Max(_lexicon.LongestPattern, MaxSpelledTokens))) continue;
             var first = tokens[f.Start];
             var last = tokens[f.End - 1];
             var rule = f.Spelled ? f.Entry.Pattern.Source + " (spelled out)" : f.Entry.Pattern.Source;
@@ -74,11 +75,12 @@ public sealed class LexiconClassifier : IModerationClassifier
         for (var moved = true; moved;)
         {
             moved = false;
-            foreach (var (start, end) in allowed)
+            // Spans are sorted by start and no longer than the longest pattern: only the last few can reach past `open`.
+            for (var k = allowed.Count - 1; k >= 0 && allowed[k].Start >= open - _lexicon.LongestPattern; k--)
             {
-                if (start < open && end > open)
+                if (allowed[k].Start < open && allowed[k].End > open)
                 {
-                    open = start;
+                    open = allowed[k].Start;
                     moved = true;
                 }
             }
@@ -101,8 +103,8 @@ public sealed class LexiconClassifier : IModerationClassifier
         {
             foreach (var wordId in tokens.WordsOf(t))
             {
-                if (ReachesEnd(_lexicon.EntriesByFirstWord[wordId], i => _lexicon.Entries[i].Pattern, t, openEnd)
-                    || ReachesEnd(_lexicon.AllowByFirstWord[wordId], i => _lexicon.AllowRules[i], t, openEnd))
+                if (ReachesEnd(_lexicon.EntriesByFirstWord[wordId], _lexicon.EntryPatterns, t, openEnd)
+                    || ReachesEnd(_lexicon.AllowByFirstWord[wordId], _lexicon.AllowRules, t, openEnd))
                 {
                     return t;
                 }
@@ -111,11 +113,11 @@ public sealed class LexiconClassifier : IModerationClassifier
         return first;
     }
 
-    private static bool ReachesEnd(int[] patterns, Func<int, Pattern> pattern, int start, ITokenSource open)
+    private static bool ReachesEnd(int[] ids, IReadOnlyList<Pattern> patterns, int start, ITokenSource open)
     {
-        foreach (var p in patterns)
+        foreach (var id in ids)
         {
-            if (pattern(p).ReachesOpenEnd(start, open)) return true;
+            if (patterns[id].ReachesOpenEnd(start, open)) return true;
         }
         return false;
     }
@@ -149,17 +151,26 @@ public sealed class LexiconClassifier : IModerationClassifier
                     if (!tried.Add(e)) continue;
                     var entry = _lexicon.Entries[e];
                     var end = entry.Pattern.LongestMatch(t, tokens);
-                    if (end > t && !IsAllowed(t, end, allowed)) found.Add((t, end, entry, false));
+                    if (end > t && !IsAllowed(t, end, allowed, _lexicon.LongestPattern)) found.Add((t, end, entry, false));
                 }
             }
         }
     }
 
-    private static bool IsAllowed(int start, int end, List<(int Start, int End)> allowed)
+    /// <summary>Whether a benign context covers tokens [start, end). Spans are sorted by start and at most <paramref name="longest"/> long.</summary>
+    private static bool IsAllowed(int start, int end, List<(int Start, int End)> allowed, int longest)
     {
-        foreach (var span in allowed)
+        // The first span starting after `start`, then back over those that could still reach `end`.
+        int lo = 0, hi = allowed.Count;
+        while (lo < hi)
         {
-            if (span.Start <= start && end <= span.End) return true;
+            var mid = (lo + hi) >>> 1;
+            if (allowed[mid].Start <= start) lo = mid + 1;
+            else hi = mid;
+        }
+        for (var k = lo - 1; k >= 0 && allowed[k].Start >= start - longest; k--)
+        {
+            if (end <= allowed[k].End) return true;
         }
         return false;
     }
@@ -195,20 +206,30 @@ public sealed class LexiconClassifier : IModerationClassifier
     /// <summary>The most letters a spelled-out word may span (a lexicon stem plus a few repeated letters).</summary>
     internal const int MaxSpelledTokens = 24;
 
-    /// <summary>Evidence already said by a match of the same category that is at least as severe and contains it.</summary>
-    private static bool IsCoveredByStronger((int Start, int End, LexiconEntry Entry, bool Spelled) f, List<(int Start, int End, LexiconEntry Entry, bool Spelled)> all)
+    /// <summary>
+    /// Evidence already said by a match of the same category that is at least as severe and contains it
+    /// (or is the same span, found twice). <paramref name="all"/> is sorted by start; a containing match
+    /// starts at most <paramref name="maxSpan"/> tokens earlier, so only neighbours are looked at.
+    /// </summary>
+    private static bool IsCoveredByStronger(int index, List<(int Start, int End, LexiconEntry Entry, bool Spelled)> all, int maxSpan)
     {
-        foreach (var other in all)
+        var f = all[index];
+        for (var k = index - 1; k >= 0 && all[k].Start >= f.Start - maxSpan; k--)
         {
-            if (ReferenceEquals(other.Entry, f.Entry) && other.Start == f.Start && other.End == f.End) continue;
-            if (other.Entry.Category == f.Entry.Category && other.Entry.Severity >= f.Entry.Severity
-                && other.Start <= f.Start && f.End <= other.End && (other.End - other.Start > f.End - f.Start || other.Entry.Severity > f.Entry.Severity))
-            {
-                return true;
-            }
+            if (Covers(all[k], f, sameSpanWins: true)) return true;
+        }
+        for (var k = index + 1; k < all.Count && all[k].Start == f.Start; k++)
+        {
+            if (Covers(all[k], f, sameSpanWins: false)) return true;
         }
         return false;
+
+        // For two identical spans and severities, the earlier one in the list stays.
+        static bool Covers((int Start, int End, LexiconEntry Entry, bool) other, (int Start, int End, LexiconEntry Entry, bool) f, bool sameSpanWins) =>
+            other.Entry.Category == f.Entry.Category && other.Entry.Severity >= f.Entry.Severity && other.Start <= f.Start && f.End <= other.End
+            && (other.End - other.Start > f.End - f.Start || other.Entry.Severity > f.Entry.Severity || sameSpanWins);
     }
+
 
     private static LexiconClassifier LoadDefault() => FromText(DefaultLexiconText());
 }

@@ -17,6 +17,9 @@ public sealed class HostileInputTests
         { "only punctuation", new string('!', 10000) + new string('*', 10000) + new string('$', 10000) },
         { "emoji soup", string.Concat(Enumerable.Repeat("🔪💀🔥👍🏽", 2000)) },
         { "random code points", RandomText(7, 50_000) },
+        { "a threat repeated", string.Concat(Enumerable.Repeat("I will kill you ", 40_000)) },
+        { "a benign context repeated", string.Concat(Enumerable.Repeat("kill the process ", 40_000)) },
+        { "a spelled word repeated", string.Concat(Enumerable.Repeat("k i l l ", 40_000)) },
     };
 
     [Theory]

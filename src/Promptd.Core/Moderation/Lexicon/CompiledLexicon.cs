@@ -14,7 +14,8 @@ internal sealed class CompiledLexicon
         Words = words;
         Entries = entries;
         AllowRules = allowRules;
-        EntriesByFirstWord = IndexByFirstWord(words.Count, entries.Select(e => e.Pattern).ToList());
+        EntryPatterns = entries.Select(e => e.Pattern).ToArray();
+        EntriesByFirstWord = IndexByFirstWord(words.Count, EntryPatterns);
         AllowByFirstWord = IndexByFirstWord(words.Count, allowRules);
 
         var buckets = new List<int>[Buckets];
@@ -58,6 +59,9 @@ internal sealed class CompiledLexicon
     public IReadOnlyList<PatternWord> Words { get; }
     public IReadOnlyList<LexiconEntry> Entries { get; }
     public IReadOnlyList<Pattern> AllowRules { get; }
+
+    /// <summary>The pattern of each entry, by entry index.</summary>
+    public IReadOnlyList<Pattern> EntryPatterns { get; }
 
     /// <summary>For each word id, the entries that can start with it.</summary>
     public int[][] EntriesByFirstWord { get; }

@@ -76,6 +76,7 @@ internal static class WordMatcher
     {
         var stem = word.Stem;
         if (text.Length > MaxTokenLength) text = text[..MaxTokenLength];
+        if (text.Length < stem.Length - stem.AsSpan().Count('\'') || !SecondLetterFits(text, stem)) return -1;
         var columns = text.Length + 1;
         Span<bool> reach = stackalloc bool[(stem.Length + 1) * columns];
         reach[0] = true;
