@@ -166,6 +166,25 @@ public sealed class StreamingOutputModeratorTests
     }
 
     [Fact]
+    public async Task OrdinaryProseIsHeldBackByAtMostAFewWords()
+    {
+        const string text = "I think the answer is that you should store the state in a single SQLite file. It is simple, and it is what " +
+            "most of them do. If you want, I can show you how to set it up, and we will see what happens when the server restarts. " +
+            "The weather is nice today and I am happy to help you with the process.";
+        var moderator = new StreamingOutputModerator(Classifier, ModerationPolicy.Default);
+        var pushed = "";
+        var lags = new List<int>();
+        foreach (var word in text.Split(' '))
+        {
+            await moderator.PushAsync(word + " ");
+            pushed += word + " ";
+            lags.Add(pushed[moderator.ReleasedLength..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        }
+        Assert.InRange(lags.Max(), 1, 3);   // "we will see" waits for "what"
+        Assert.True(lags.Average() < 1.0);  // words that can begin a known phrase ("you", "the") wait for one more
+    }
+
+    [Fact]
     public async Task AnOpenPhraseIsDecidedByTheNextWord()
     {
         var moderator = new StreamingOutputModerator(Classifier, ModerationPolicy.Default);

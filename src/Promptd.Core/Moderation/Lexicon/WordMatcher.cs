@@ -30,19 +30,7 @@ internal static class WordMatcher
 
         var columns = token.Length + 1;
         Span<bool> reach = stackalloc bool[(stem.Length + 1) * columns];
-        reach[0] = true;
-        for (var j = 0; j <= token.Length; j++)
-        {
-            for (var i = 0; i <= stem.Length; i++)
-            {
-                if (!reach[i * columns + j]) continue;
-                if (i < stem.Length && stem[i] == '\'') reach[(i + 1) * columns + j] = true; // the apostrophe may be left out
-                if (j == token.Length) continue;
-                var t = token[j];
-                if (i < stem.Length && CharMatches(stem[i], t)) reach[(i + 1) * columns + j + 1] = true;
-                if (i > 0 && stem[i - 1] != '\'' && CharMatches(stem[i - 1], t)) reach[i * columns + j + 1] = true; // repeated letter
-            }
-        }
+        Reach(token, stem, reach);
 
         var full = stem.Length * columns;
         if (reach[full + token.Length]) return true;
@@ -79,20 +67,35 @@ internal static class WordMatcher
         if (text.Length < stem.Length - stem.AsSpan().Count('\'') || !SecondLetterFits(text, stem)) return -1;
         var columns = text.Length + 1;
         Span<bool> reach = stackalloc bool[(stem.Length + 1) * columns];
+        Reach(text, stem, reach);
+        for (var j = 1; j <= text.Length; j++)
+        {
+            if (reach[stem.Length * columns + j]) return j;
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// Fills reach[i, j] (row-major, text.Length + 1 columns): "the first i stem characters can spell
+    /// the first j text characters", allowing leetspeak, masked letters, repeats of the previous stem
+    /// letter, and a stem apostrophe left out.
+    /// </summary>
+    private static void Reach(ReadOnlySpan<char> text, string stem, Span<bool> reach)
+    {
+        var columns = text.Length + 1;
         reach[0] = true;
         for (var j = 0; j <= text.Length; j++)
         {
             for (var i = 0; i <= stem.Length; i++)
             {
                 if (!reach[i * columns + j]) continue;
-                if (i == stem.Length) return j;
-                if (stem[i] == '\'') reach[(i + 1) * columns + j] = true;
+                if (i < stem.Length && stem[i] == '\'') reach[(i + 1) * columns + j] = true;
                 if (j == text.Length) continue;
-                if (text[j] != '*' && CharMatches(stem[i], text[j])) reach[(i + 1) * columns + j + 1] = true;
-                if (i > 0 && stem[i - 1] != '\'' && text[j] != '*' && CharMatches(stem[i - 1], text[j])) reach[i * columns + j + 1] = true;
+                var t = text[j];
+                if (i < stem.Length && CharMatches(stem[i], t)) reach[(i + 1) * columns + j + 1] = true;
+                if (i > 0 && stem[i - 1] != '\'' && CharMatches(stem[i - 1], t)) reach[i * columns + j + 1] = true;
             }
         }
-        return -1;
     }
 
     /// <summary>True when <paramref name="rest"/> is exactly one of <paramref name="suffixes"/> (leet-tolerant).</summary>
