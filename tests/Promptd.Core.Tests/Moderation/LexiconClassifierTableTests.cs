@@ -86,7 +86,8 @@ public sealed class LexiconClassifierTableTests
         { "KILL YOU", "violence:medium" },
         { "kiiiiill yooouuu", "violence:medium" },
         { "ｋｉｌｌ ｙｏｕ", "violence:medium" },
-        { "I'll kíll yóu", "violence:high" },
+        { "I'll kíll yóu", "violence:high" },                 // precomposed accents
+        { "I'll ki\u0301ll yo\u0301u", "violence:high" },      // decomposed: letter + combining accent
         { "k\u0456ll y\u043Eu", "violence:medium" },         // Cyrillic і and о
         { "ki\u200Bll you", "violence:medium" },              // zero-width space inside the word
         { "k.i.l.l", "violence:low" },                       // spelled out: the word, not the phrase
