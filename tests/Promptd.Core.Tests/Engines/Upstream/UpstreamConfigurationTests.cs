@@ -40,7 +40,7 @@ public sealed class UpstreamConfigurationTests
         Assert.Equal("/health", model.HealthCheck.Path);
         // A base URL without a path means the server's /v1.
         Assert.Equal(new Uri(server.BaseUri, "v1/").ToString(), engine.GetEndpoints(ModelId)[0].BaseUrl);
-        Assert.Equal("configured", Text(await CollectAsync(engine.GenerateAsync(Chat(), default))));
+        Assert.Equal("configured", JoinText(await CollectAsync(engine.GenerateAsync(Chat(), default))));
     }
 
     [Theory]

@@ -33,7 +33,7 @@ public sealed class UpstreamFailureTests
 
         var chunks = await CollectAsync(engine.GenerateAsync(Chat(), default));
 
-        Assert.Equal("fine", Text(chunks));
+        Assert.Equal("fine", JoinText(chunks));
         Assert.Equal(2, server.Requests);
         var failure = Assert.Single(failures);
         Assert.True(failure.WillRetry);
@@ -78,7 +78,7 @@ public sealed class UpstreamFailureTests
 
         Assert.Contains("connection refused", failure.Reason);
         Assert.True(failure.WillRetry);
-        Assert.Equal("upnow", Text(chunks));
+        Assert.Equal("upnow", JoinText(chunks));
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class UpstreamFailureTests
 
         var chunks = await CollectAsync(engine.GenerateAsync(Chat(), default));
 
-        Assert.Equal("whole", Text(chunks));
+        Assert.Equal("whole", JoinText(chunks));
         Assert.Equal(2, server.Requests);
     }
 
@@ -210,7 +210,7 @@ public sealed class UpstreamFailureTests
 
         var chunks = await CollectAsync(engine.GenerateAsync(Chat(), default));
 
-        Assert.Equal("late", Text(chunks));
+        Assert.Equal("late", JoinText(chunks));
         Assert.Equal(2, server.Requests);
         Assert.Contains("no response from the upstream server within 0.3s", Assert.Single(failures).Reason);
     }

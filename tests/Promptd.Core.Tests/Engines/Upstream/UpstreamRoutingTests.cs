@@ -40,21 +40,21 @@ public sealed class UpstreamRoutingTests
 
         // Every request succeeds although one of the two base URLs refuses connections.
         for (int i = 0; i < 4; i++)
-            Assert.Equal("B", Text(await CollectAsync(engine.GenerateAsync(Chat(), default))));
+            Assert.Equal("B", JoinText(await CollectAsync(engine.GenerateAsync(Chat(), default))));
         Assert.All(failures, f => Assert.Contains("could not connect to upstream server 1 of 2 (connection refused)", f.Reason));
         Assert.True(await EventuallyAsync(() => !engine.GetEndpoints(ModelId)[0].Healthy, TimeSpan.FromSeconds(5)));
 
         // Once known unhealthy the dead URL is not even tried.
         int failuresBefore = failures.Count;
         for (int i = 0; i < 4; i++)
-            Assert.Equal("B", Text(await CollectAsync(engine.GenerateAsync(Chat(), default))));
+            Assert.Equal("B", JoinText(await CollectAsync(engine.GenerateAsync(Chat(), default))));
         Assert.Equal(failuresBefore, failures.Count);
 
         // It comes back: the health checks notice and it takes its share again.
         await using var revived = await ScriptedServer.StartAsync(Named("A"), deadPort);
         Assert.True(await EventuallyAsync(() => engine.GetEndpoints(ModelId)[0].Healthy, TimeSpan.FromSeconds(5)), "health check saw the revived server");
         var served = new List<string>();
-        for (int i = 0; i < 4; i++) served.Add(Text(await CollectAsync(engine.GenerateAsync(Chat(), default))));
+        for (int i = 0; i < 4; i++) served.Add(JoinText(await CollectAsync(engine.GenerateAsync(Chat(), default))));
         Assert.Contains("A", served);
         Assert.Contains("B", served);
     }
@@ -73,7 +73,7 @@ public sealed class UpstreamRoutingTests
         Assert.Equal("health check answered HTTP 503", status[0].LastError);
         Assert.True(status[1].Healthy);
         for (int i = 0; i < 3; i++)
-            Assert.Equal("B", Text(await CollectAsync(engine.GenerateAsync(Chat(), default))));
+            Assert.Equal("B", JoinText(await CollectAsync(engine.GenerateAsync(Chat(), default))));
     }
 
     [Fact]

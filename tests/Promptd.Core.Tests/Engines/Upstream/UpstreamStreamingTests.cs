@@ -89,7 +89,7 @@ public sealed class UpstreamStreamingTests
         var chunks = await CollectAsync(engine.GenerateAsync(new EngineRequest { ModelId = ModelId, Prompt = "[INST]story[/INST]" }, default));
 
         Assert.Equal("[INST]story[/INST]", prompt);
-        Assert.Equal("Once upon a", Text(chunks));
+        Assert.Equal("Once upon a", JoinText(chunks));
         var usage = chunks[^1].Usage!;
         Assert.Equal(FinishReason.Stop, chunks[^1].FinishReason);
         Assert.True(usage.Estimated, "the server sent no usage, so the counts are Promptd's own");

@@ -37,7 +37,7 @@ internal static class UpstreamTestKit
         return result;
     }
 
-    public static string Text(IEnumerable<EngineChunk> chunks) => string.Concat(chunks.Select(c => c.Text));
+    public static string JoinText(IEnumerable<EngineChunk> chunks) => string.Concat(chunks.Select(c => c.Text));
 
     public static async Task BeginAsync(HttpContext ctx)
     {
