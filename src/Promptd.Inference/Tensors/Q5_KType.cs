@@ -1,0 +1,35 @@
+using Promptd.Inference.Gguf;
+
+namespace Promptd.Inference.Tensors;
+
+/// <summary>
+/// Q5_K: d (f16), dmin (f16), 12 bytes of 6-bit scale/min pairs (groups of 32), 32 bytes of fifth
+/// bits (bit e/32 of byte e%32), 128 bytes of low nibbles; value = d·scale·q − dmin·min.
+/// 176 bytes per 256 values.
+/// </summary>
+public sealed class Q5_KType() : KQuantType(GgmlType.Q5_K, 176, groupSize: 32)
+{
+    private const int ScalesAt = 4, HighBitsAt = 16, QuantsAt = 48;
+
+    protected override void Decode(ReadOnlySpan<byte> block, Span<sbyte> levels, Span<int> scales, Span<int> mins,
+        out float d, out float dmin)
+    {
+        d = ReadHalf(block, 0);
+        dmin = ReadHalf(block, 2);
+        for (int g = 0; g < 8; g++) (scales[g], mins[g]) = ScaleMinK4(block[ScalesAt..], g);
+        var qh = block.Slice(HighBitsAt, 32);
+        var qs = block.Slice(QuantsAt, 128);
+        for (int e = 0; e < Size; e++) levels[e] = (sbyte)(NibbleLevel(qs, e) | (((qh[e % 32] >> (e / 32)) & 1) << 4));
+    }
+
+    protected override void QuantizeBlock(ReadOnlySpan<float> x, Span<byte> block)
+    {
+        Span<byte> L = stackalloc byte[Size];
+        QuantizeScaleMinGroups(x, block, L, nmax: 31, rmin: -0.5f, rdelta: 0.1f, nstep: 15);
+        var qh = block.Slice(HighBitsAt, 32);
+        qh.Clear();
+        for (int e = 0; e < Size; e++)
+            if (L[e] > 15) qh[e % 32] |= (byte)(1 << (e / 32));
+        PackNibbleLevels(L, block.Slice(QuantsAt, 128));
+    }
+}
