@@ -5,6 +5,7 @@ public static class CommandLine
 {
     private static readonly (string Verb, string Summary, Func<string[], Task<int>> Run)[] Commands =
     [
+        ("eval-logits", "evaluate token ids with a GGUF model and write the logits", global::Promptd.Cli.Commands.EvalLogitsCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

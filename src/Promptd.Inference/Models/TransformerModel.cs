@@ -94,12 +94,12 @@ public sealed class TransformerModel : IDisposable
     public bool HasTiedOutput => _file.FindTensor("output.weight") is null;
 
     /// <summary>A new session with its own KV cache and buffers.</summary>
-    public TransformerSession CreateSession(SessionOptions? options = null)
+    public TransformerSession CreateSession(InferenceSessionOptions? options = null)
     {
         AddReference();
         try
         {
-            return new TransformerSession(this, options ?? new SessionOptions());
+            return new TransformerSession(this, options ?? new InferenceSessionOptions());
         }
         catch
         {

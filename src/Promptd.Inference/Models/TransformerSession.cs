@@ -32,14 +32,14 @@ public sealed class TransformerSession : IInferenceSession
     private readonly byte[] _scratch; // activations converted for the kernels
     private bool _disposed;
 
-    internal TransformerSession(TransformerModel model, SessionOptions options)
+    internal TransformerSession(TransformerModel model, InferenceSessionOptions options)
     {
         _model = model;
         _config = model.Config;
         _kernels = model.Kernels;
         var c = _config;
 
-        int context = options.ContextLength ?? Math.Min(c.TrainedContextLength, SessionOptions.DefaultMaxContextLength);
+        int context = options.ContextLength ?? Math.Min(c.TrainedContextLength, InferenceSessionOptions.DefaultMaxContextLength);
         if (context <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"context length {context} must be positive");
         if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"batch size {options.BatchSize} must be positive");
         ContextLength = context;

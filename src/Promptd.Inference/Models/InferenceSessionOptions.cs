@@ -9,7 +9,7 @@ public enum KvCacheType
 }
 
 /// <summary>Settings of one inference session.</summary>
-public sealed record SessionOptions
+public sealed record InferenceSessionOptions
 {
     public const int DefaultMaxContextLength = 4096;
     public const int DefaultBatchSize = 512;
