@@ -239,23 +239,17 @@ public sealed class GgufWriter
     }
 
     /// <summary>The GGUF element type of a CLR array; an object[] must hold arrays (GGUF nested arrays).</summary>
-    private static GgufValueType ArrayElementType(object value, string key) => value switch
+    private static GgufValueType ArrayElementType(object value, string key)
     {
-        byte[] => GgufValueType.UInt8,
-        sbyte[] => GgufValueType.Int8,
-        ushort[] => GgufValueType.UInt16,
-        short[] => GgufValueType.Int16,
-        uint[] => GgufValueType.UInt32,
-        int[] => GgufValueType.Int32,
-        float[] => GgufValueType.Float32,
-        bool[] => GgufValueType.Bool,
-        string[] => GgufValueType.String,
-        ulong[] => GgufValueType.UInt64,
-        long[] => GgufValueType.Int64,
-        double[] => GgufValueType.Float64,
-        object[] nested => CheckNested(nested, key),
-        _ => throw new ArgumentException($"metadata '{key}': {value.GetType().Name} is not a GGUF array (use a typed array, or object[] of arrays)"),
-    };
+        // Compare exact types: the CLR lets an int[] pass for a uint[] (and sbyte[] for byte[]…).
+        var type = value.GetType();
+        if (type == typeof(object[])) return CheckNested((object[])value, key);
+        for (var t = GgufValueType.UInt8; t <= GgufValueType.Float64; t++)
+        {
+            if (t is not (GgufValueType.Array) && type == ClrType(t, key).MakeArrayType()) return t;
+        }
+        throw new ArgumentException($"metadata '{key}': {type.Name} is not a GGUF array (use a typed array, or object[] of arrays)");
+    }
 
     private static GgufValueType CheckNested(object[] nested, string key)
     {

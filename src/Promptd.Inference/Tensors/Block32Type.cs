@@ -94,10 +94,16 @@ public abstract class Block32Type : TensorType
         return qh;
     }
 
-    /// <summary>Level i of a nibble-packed block (see <see cref="PackNibbles"/>), plus its fifth bit when <paramref name="qh"/> is given.</summary>
-    protected static int UnpackLevel(ReadOnlySpan<byte> qs, int i, uint qh = 0)
+    /// <summary>
+    /// The 32 levels of a nibble-packed block (see <see cref="PackNibbles"/>), each with its fifth
+    /// bit from <paramref name="qh"/> (bit i for level i) and minus <paramref name="offset"/>.
+    /// </summary>
+    protected static void UnpackNibbles(ReadOnlySpan<byte> qs, uint qh, int offset, Span<sbyte> levels)
     {
-        int nibble = i < Size / 2 ? qs[i] & 0x0F : qs[i - Size / 2] >> 4;
-        return nibble | (int)(((qh >> i) & 1) << 4);
+        for (int j = 0; j < Size / 2; j++)
+        {
+            levels[j] = (sbyte)(((qs[j] & 0x0F) | (int)((qh >> j) & 1) << 4) - offset);
+            levels[j + Size / 2] = (sbyte)(((qs[j] >> 4) | (int)((qh >> (j + Size / 2)) & 1) << 4) - offset);
+        }
     }
 }

@@ -6,7 +6,17 @@ namespace Promptd.Inference.Tensors;
 /// </summary>
 public static class HalfFloat
 {
-    public static float F16ToFloat(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
+    // Every F16 value as a float, as ggml keeps it (ggml_table_f32_f16): a lookup beats converting.
+    private static readonly float[] F16Table = BuildF16Table();
+
+    public static float F16ToFloat(ushort bits) => F16Table[bits];
+
+    private static float[] BuildF16Table()
+    {
+        var table = new float[65536];
+        for (int i = 0; i < table.Length; i++) table[i] = (float)BitConverter.UInt16BitsToHalf((ushort)i);
+        return table;
+    }
 
     public static ushort FloatToF16(float value) => BitConverter.HalfToUInt16Bits((Half)value);
 

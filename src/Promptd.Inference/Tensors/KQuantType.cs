@@ -98,13 +98,18 @@ public abstract class KQuantType : TensorType
     }
 
     /// <summary>
-    /// The 2-bit low part of level e in Q2_K/Q3_K layout: each 128-value half uses 32 bytes, and
-    /// value r of the half sits in byte r % 32 at bit 2·(r / 32).
+    /// The 2-bit low parts of the 256 levels in Q2_K/Q3_K layout: each 128-value half uses 32 bytes,
+    /// and value 32·j + l of the half sits in byte l at bits 2j, 2j+1.
     /// </summary>
-    protected static int TwoBitLevel(ReadOnlySpan<byte> qs, int e) =>
-        (qs[32 * (e / 128) + e % 32] >> (2 * (e % 128 / 32))) & 3;
+    protected static void UnpackTwoBitLevels(ReadOnlySpan<byte> qs, Span<sbyte> levels)
+    {
+        for (int half = 0; half < 2; half++)
+            for (int j = 0; j < 4; j++)
+                for (int l = 0; l < 32; l++)
+                    levels[128 * half + 32 * j + l] = (sbyte)((qs[32 * half + l] >> (2 * j)) & 3);
+    }
 
-    /// <summary>Inverse of <see cref="TwoBitLevel"/> for 256 levels in [0, 3].</summary>
+    /// <summary>Inverse of <see cref="UnpackTwoBitLevels"/> for 256 levels in [0, 3].</summary>
     protected static void PackTwoBitLevels(ReadOnlySpan<byte> L, Span<byte> qs)
     {
         for (int j = 0; j < Size; j += 128)
@@ -112,14 +117,19 @@ public abstract class KQuantType : TensorType
                 qs[j / 4 + l] = (byte)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
     }
 
-    /// <summary>The 4-bit low part of level e in Q4_K/Q5_K layout: 64-value chunks of 32 bytes, low nibbles first.</summary>
-    protected static int NibbleLevel(ReadOnlySpan<byte> qs, int e)
+    /// <summary>The 4-bit low parts of the 256 levels in Q4_K/Q5_K layout: 64-value chunks of 32 bytes, low nibbles first.</summary>
+    protected static void UnpackNibbleLevels(ReadOnlySpan<byte> qs, Span<sbyte> levels)
     {
-        byte b = qs[32 * (e / 64) + e % 32];
-        return e % 64 < 32 ? b & 0xF : b >> 4;
+        for (int chunk = 0; chunk < 4; chunk++)
+            for (int l = 0; l < 32; l++)
+            {
+                byte b = qs[32 * chunk + l];
+                levels[64 * chunk + l] = (sbyte)(b & 0xF);
+                levels[64 * chunk + 32 + l] = (sbyte)(b >> 4);
+            }
     }
 
-    /// <summary>Inverse of <see cref="NibbleLevel"/> for 256 levels (only their low 4 bits are kept).</summary>
+    /// <summary>Inverse of <see cref="UnpackNibbleLevels"/> for 256 levels (only their low 4 bits are kept).</summary>
     protected static void PackNibbleLevels(ReadOnlySpan<byte> L, Span<byte> qs)
     {
         for (int j = 0; j < Size; j += 64)

@@ -20,8 +20,7 @@ public sealed class Q2_KType() : KQuantType(GgmlType.Q2_K, 84, groupSize: 16)
             scales[g] = block[ScalesAt + g] & 0xF;
             mins[g] = block[ScalesAt + g] >> 4;
         }
-        var qs = block.Slice(QuantsAt, 64);
-        for (int e = 0; e < Size; e++) levels[e] = (sbyte)TwoBitLevel(qs, e);
+        UnpackTwoBitLevels(block.Slice(QuantsAt, 64), levels);
     }
 
     protected override void QuantizeBlock(ReadOnlySpan<float> x, Span<byte> block)

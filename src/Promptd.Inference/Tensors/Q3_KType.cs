@@ -21,13 +21,12 @@ public sealed class Q3_KType() : KQuantType(GgmlType.Q3_K, 110, groupSize: 16)
             scales[g] = Scale(sc, g) - 32;
             mins[g] = 0;
         }
+        UnpackTwoBitLevels(block.Slice(QuantsAt, 64), levels);
+        // Level e is (low bits) − 4, unless bit e/32 of high-bit byte e%32 is set.
         var hmask = block.Slice(HighBitsAt, 32);
-        var qs = block.Slice(QuantsAt, 64);
-        for (int e = 0; e < Size; e++)
-        {
-            bool high = ((hmask[e % 32] >> (e / 32)) & 1) != 0;
-            levels[e] = (sbyte)(TwoBitLevel(qs, e) - (high ? 0 : 4));
-        }
+        for (int bit = 0; bit < 8; bit++)
+            for (int l = 0; l < 32; l++)
+                if (((hmask[l] >> bit) & 1) == 0) levels[32 * bit + l] -= 4;
     }
 
     /// <summary>Group j's 6-bit scale: low nibble from bytes 0–7, top two bits from bytes 8–11.</summary>

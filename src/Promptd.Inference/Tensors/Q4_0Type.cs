@@ -9,7 +9,7 @@ public sealed class Q4_0Type() : Block32Type(GgmlType.Q4_0, 18, GgmlType.Q8_0)
     {
         d = ReadHalf(block, 0);
         m = 0;
-        for (int i = 0; i < Size; i++) levels[i] = (sbyte)(UnpackLevel(block[2..], i) - 8);
+        UnpackNibbles(block[2..], 0, 8, levels);
     }
 
     protected override void QuantizeBlock(ReadOnlySpan<float> values, Span<byte> block)

@@ -9,7 +9,7 @@ public sealed class Q4_1Type() : Block32Type(GgmlType.Q4_1, 20, GgmlType.Q8_1)
     {
         d = ReadHalf(block, 0);
         m = ReadHalf(block, 2);
-        for (int i = 0; i < Size; i++) levels[i] = (sbyte)UnpackLevel(block[4..], i);
+        UnpackNibbles(block[4..], 0, 0, levels);
     }
 
     protected override void QuantizeBlock(ReadOnlySpan<float> values, Span<byte> block)

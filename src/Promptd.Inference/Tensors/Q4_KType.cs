@@ -16,8 +16,7 @@ public sealed class Q4_KType() : KQuantType(GgmlType.Q4_K, 144, groupSize: 32)
         d = ReadHalf(block, 0);
         dmin = ReadHalf(block, 2);
         for (int g = 0; g < 8; g++) (scales[g], mins[g]) = ScaleMinK4(block[ScalesAt..], g);
-        var qs = block.Slice(QuantsAt, 128);
-        for (int e = 0; e < Size; e++) levels[e] = (sbyte)NibbleLevel(qs, e);
+        UnpackNibbleLevels(block.Slice(QuantsAt, 128), levels);
     }
 
     protected override void QuantizeBlock(ReadOnlySpan<float> x, Span<byte> block)

@@ -14,7 +14,7 @@ public sealed class Q5_0Type() : Block32Type(GgmlType.Q5_0, 22, GgmlType.Q8_0)
         d = ReadHalf(block, 0);
         m = 0;
         uint qh = BinaryPrimitives.ReadUInt32LittleEndian(block[2..]);
-        for (int i = 0; i < Size; i++) levels[i] = (sbyte)(UnpackLevel(block[6..], i, qh) - 16);
+        UnpackNibbles(block[6..], qh, 16, levels);
     }
 
     protected override void QuantizeBlock(ReadOnlySpan<float> values, Span<byte> block)

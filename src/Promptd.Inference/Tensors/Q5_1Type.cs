@@ -14,7 +14,7 @@ public sealed class Q5_1Type() : Block32Type(GgmlType.Q5_1, 24, GgmlType.Q8_1)
         d = ReadHalf(block, 0);
         m = ReadHalf(block, 2);
         uint qh = BinaryPrimitives.ReadUInt32LittleEndian(block[4..]);
-        for (int i = 0; i < Size; i++) levels[i] = (sbyte)UnpackLevel(block[8..], i, qh);
+        UnpackNibbles(block[8..], qh, 0, levels);
     }
 
     protected override void QuantizeBlock(ReadOnlySpan<float> values, Span<byte> block)

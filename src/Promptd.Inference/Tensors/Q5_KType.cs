@@ -17,9 +17,12 @@ public sealed class Q5_KType() : KQuantType(GgmlType.Q5_K, 176, groupSize: 32)
         d = ReadHalf(block, 0);
         dmin = ReadHalf(block, 2);
         for (int g = 0; g < 8; g++) (scales[g], mins[g]) = ScaleMinK4(block[ScalesAt..], g);
+        UnpackNibbleLevels(block.Slice(QuantsAt, 128), levels);
+        // The fifth bit of level e is bit e/32 of byte e%32.
         var qh = block.Slice(HighBitsAt, 32);
-        var qs = block.Slice(QuantsAt, 128);
-        for (int e = 0; e < Size; e++) levels[e] = (sbyte)(NibbleLevel(qs, e) | (((qh[e % 32] >> (e / 32)) & 1) << 4));
+        for (int bit = 0; bit < 8; bit++)
+            for (int l = 0; l < 32; l++)
+                levels[32 * bit + l] |= (sbyte)(((qh[l] >> bit) & 1) << 4);
     }
 
     protected override void QuantizeBlock(ReadOnlySpan<float> x, Span<byte> block)

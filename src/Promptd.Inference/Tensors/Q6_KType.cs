@@ -20,13 +20,15 @@ public sealed class Q6_KType() : KQuantType(GgmlType.Q6_K, 210, groupSize: 16)
             scales[g] = (sbyte)block[ScalesAt + g];
             mins[g] = 0;
         }
-        for (int e = 0; e < Size; e++)
-        {
-            var (lowAt, lowShift, highAt, highShift) = Position(e);
-            int low = (block[LowAt + lowAt] >> lowShift) & 0xF;
-            int high = (block[HighAt + highAt] >> highShift) & 3;
-            levels[e] = (sbyte)((low | (high << 4)) - 32);
-        }
+        for (int half = 0; half < 2; half++)
+            for (int k = 0; k < 4; k++)
+                for (int l = 0; l < 32; l++)
+                {
+                    // Quarter k of each half: nibble k/2 of low byte l + 32·(k%2), bits 2k of high byte l.
+                    int low = (block[LowAt + 64 * half + l + 32 * (k & 1)] >> (4 * (k >> 1))) & 0xF;
+                    int high = (block[HighAt + 32 * half + l] >> (2 * k)) & 3;
+                    levels[128 * half + 32 * k + l] = (sbyte)((low | (high << 4)) - 32);
+                }
     }
 
     /// <summary>

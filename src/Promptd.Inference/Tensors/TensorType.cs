@@ -33,7 +33,9 @@ public abstract class TensorType
     /// a row of this type; null for types that exist only as activations (Q8_1, Q8_K).</summary>
     public GgmlType? ActivationTypeId { get; }
 
-    public TensorType ActivationType => ActivationTypeId is { } t
+    private TensorType? _activationType;
+
+    public TensorType ActivationType => _activationType ??= ActivationTypeId is { } t
         ? TensorTypes.Get(t)
         : throw new NotSupportedException($"{Name} is an activation format, not a weight type");
 
