@@ -59,7 +59,7 @@ public class ForwardPassReferenceTests
     [InlineData(GgmlType.Q6_K, "llama", 0.2)]
     public void Every_weight_type_runs_close_to_the_float64_reference(GgmlType type, string architecture, double relativeBound)
     {
-        bool kQuant = Tensors.TensorTypes.Get(type).BlockSize == 256;
+        bool kQuant = Promptd.Inference.Tensors.TensorTypes.Get(type).BlockSize == 256;
         var spec = (kQuant ? GeneratedModels.SmallK : GeneratedModels.Small) with { Architecture = architecture, WeightType = type };
         string path = GeneratedModels.Get($"{architecture}-{type}", spec);
         var reference = new Float64Transformer(path).Forward(Tokens);
