@@ -41,8 +41,9 @@ public sealed record ModelConfig
 
         int embedding = Dimension(metadata, p + "embedding_length", null);
         int heads = PerLayer(metadata, p + "attention.head_count", null);
-        int headDim = Dimension(metadata, p + "attention.key_length", embedding / Math.Max(1, heads));
-        int valueDim = Dimension(metadata, p + "attention.value_length", headDim);
+        int headDim = Dimension(metadata, p + "attention.key_length", embedding / heads);
+        if (headDim == 0) throw new InvalidDataException($"{heads} attention heads do not fit an embedding of {embedding}");
+        int valueDim = Dimension(metadata, p + "attention.value_length", embedding / heads);
         if (valueDim != headDim)
             throw new NotSupportedException($"key length {headDim} differs from value length {valueDim}; not supported");
         int ropeDims = Dimension(metadata, p + "rope.dimension_count", headDim);
