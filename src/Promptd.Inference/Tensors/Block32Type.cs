@@ -52,23 +52,6 @@ public abstract class Block32Type : TensorType
         return sum;
     }
 
-    /// <summary>Index of the value with the largest magnitude (the first one on ties), as ggml picks it.</summary>
-    protected static int ArgMaxAbs(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        float amax = 0;
-        for (int i = 0; i < values.Length; i++)
-        {
-            float a = MathF.Abs(values[i]);
-            if (amax < a)
-            {
-                amax = a;
-                best = i;
-            }
-        }
-        return best;
-    }
-
     protected static (float Min, float Max) MinMax(ReadOnlySpan<float> values)
     {
         float min = float.MaxValue, max = float.MinValue;

@@ -18,6 +18,37 @@ internal static class KQuantMath
 
     private static int Clamp(int l, int min, int max) => Math.Max(min, Math.Min(max, l));
 
+    /// <summary>The value of largest magnitude (the first such on ties), sign included.</summary>
+    public static float SignedMax(ReadOnlySpan<float> x)
+    {
+        float max = 0, amax = 0;
+        foreach (float v in x)
+        {
+            float a = MathF.Abs(v);
+            if (a > amax) { amax = a; max = v; }
+        }
+        return max;
+    }
+
+    /// <summary>
+    /// Levels round(iscale·x) clamped to [−nmax, nmax), and the x²-weighted sums Σw·x·l and Σw·l²
+    /// of the least-squares scale Σw·x·l / Σw·l². Writes level + <paramref name="offset"/> to
+    /// <paramref name="L"/> unless it is empty.
+    /// </summary>
+    private static (float SumLX, float SumL2) SymmetricFit(int nmax, float iscale, ReadOnlySpan<float> x, Span<sbyte> L, int offset)
+    {
+        float sumlx = 0, suml2 = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            int l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
+            if (!L.IsEmpty) L[i] = (sbyte)(l + offset);
+            float w = x[i] * x[i];
+            sumlx += w * x[i] * l;
+            suml2 += w * l * l;
+        }
+        return (sumlx, suml2);
+    }
+
     /// <summary>
     /// Symmetric levels in [−nmax, nmax) weighted by x² (ggml's make_qx_quants, rmse_type 1): tries
     /// 19 scales around nmax/max and keeps the one with the best weighted fit. Writes L = level + nmax;
@@ -25,45 +56,23 @@ internal static class KQuantMath
     /// </summary>
     public static float MakeQxQuants(int nmax, ReadOnlySpan<float> x, Span<sbyte> L)
     {
-        int n = x.Length;
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; i++)
+        float max = SignedMax(x);
+        if (MathF.Abs(max) < GroupMaxEps)
         {
-            float ax = MathF.Abs(x[i]);
-            if (ax > amax) { amax = ax; max = x[i]; }
-        }
-        if (amax < GroupMaxEps)
-        {
-            L[..n].Clear();
+            L[..x.Length].Clear();
             return 0;
         }
-        float iscale = -nmax / max;
-        float sumlx = 0, suml2 = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-            L[i] = (sbyte)(l + nmax);
-            float w = x[i] * x[i];
-            sumlx += w * x[i] * l;
-            suml2 += w * l * l;
-        }
+        var (sumlx, suml2) = SymmetricFit(nmax, -nmax / max, x, L, nmax);
         float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
         float best = scale * sumlx;
         for (int step = -9; step <= 9; step++)
         {
             if (step == 0) continue;
-            iscale = -(nmax + 0.1f * step) / max;
-            sumlx = suml2 = 0;
-            for (int i = 0; i < n; i++)
-            {
-                int l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-                float w = x[i] * x[i];
-                sumlx += w * x[i] * l;
-                suml2 += w * l * l;
-            }
+            float iscale = -(nmax + 0.1f * step) / max;
+            (sumlx, suml2) = SymmetricFit(nmax, iscale, x, [], 0);
             if (suml2 > 0 && sumlx * sumlx > best * suml2)
             {
-                for (int i = 0; i < n; i++) L[i] = (sbyte)(nmax + Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1));
+                SymmetricFit(nmax, iscale, x, L, nmax);
                 scale = sumlx / suml2;
                 best = scale * sumlx;
             }
@@ -79,27 +88,13 @@ internal static class KQuantMath
     public static float MakeQ3Quants(int nmax, ReadOnlySpan<float> x, Span<sbyte> L)
     {
         int n = x.Length;
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; i++)
-        {
-            float ax = MathF.Abs(x[i]);
-            if (ax > amax) { amax = ax; max = x[i]; }
-        }
-        if (amax < GroupMaxEps)
+        float max = SignedMax(x);
+        if (MathF.Abs(max) < GroupMaxEps)
         {
             L[..n].Clear();
             return 0;
         }
-        float iscale = -nmax / max;
-        float sumlx = 0, suml2 = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int l = Clamp(NearestInt(iscale * x[i]), -nmax, nmax - 1);
-            L[i] = (sbyte)l;
-            float w = x[i] * x[i];
-            sumlx += w * x[i] * l;
-            suml2 += w * l * l;
-        }
+        var (sumlx, suml2) = SymmetricFit(nmax, -nmax / max, x, L, 0);
         for (int pass = 0; pass < 5; pass++)
         {
             int changed = 0;

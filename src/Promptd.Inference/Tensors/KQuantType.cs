@@ -76,6 +76,14 @@ public abstract class KQuantType : TensorType
         ? (q[j] & 63, q[j + 4] & 63)
         : ((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4));
 
+    /// <summary>The header of Q4_K and Q5_K blocks: d, dmin (f16) and 8 scale/min pairs in 12 bytes.</summary>
+    protected static void DecodeScaleMinHeader(ReadOnlySpan<byte> block, Span<int> scales, Span<int> mins, out float d, out float dmin)
+    {
+        d = ReadHalf(block, 0);
+        dmin = ReadHalf(block, 2);
+        for (int g = 0; g < 8; g++) (scales[g], mins[g]) = ScaleMinK4(block[4..], g);
+    }
+
     /// <summary>Inverse of <see cref="ScaleMinK4"/> for 8 pairs of 6-bit values.</summary>
     protected static void PackScaleMinK4(ReadOnlySpan<int> scales, ReadOnlySpan<int> mins, Span<byte> q)
     {

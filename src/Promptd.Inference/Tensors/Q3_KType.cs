@@ -41,17 +41,8 @@ public sealed class Q3_KType() : KQuantType(GgmlType.Q3_K, 110, groupSize: 16)
     {
         Span<sbyte> L = stackalloc sbyte[Size];
         Span<float> scales = stackalloc float[16];
-        float maxScale = 0, amax = 0;
-        for (int j = 0; j < 16; j++)
-        {
-            scales[j] = KQuantMath.MakeQ3Quants(4, x.Slice(16 * j, 16), L.Slice(16 * j, 16));
-            float scale = MathF.Abs(scales[j]);
-            if (scale > amax)
-            {
-                amax = scale;
-                maxScale = scales[j];
-            }
-        }
+        for (int j = 0; j < 16; j++) scales[j] = KQuantMath.MakeQ3Quants(4, x.Slice(16 * j, 16), L.Slice(16 * j, 16));
+        float maxScale = KQuantMath.SignedMax(scales);
 
         var sc = block.Slice(ScalesAt, 12);
         sc.Clear();

@@ -15,7 +15,7 @@ public sealed class Q4_0Type() : Block32Type(GgmlType.Q4_0, 18, GgmlType.Q8_0)
     protected override void QuantizeBlock(ReadOnlySpan<float> values, Span<byte> block)
     {
         // The value of largest magnitude maps to level −8 exactly; its sign picks the direction.
-        float max = values[ArgMaxAbs(values)];
+        float max = KQuantMath.SignedMax(values);
         float d = max / -8;
         float id = d != 0 ? 1.0f / d : 0.0f;
         WriteHalf(block, 0, d);

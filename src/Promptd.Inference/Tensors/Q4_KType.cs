@@ -8,14 +8,12 @@ namespace Promptd.Inference.Tensors;
 /// </summary>
 public sealed class Q4_KType() : KQuantType(GgmlType.Q4_K, 144, groupSize: 32)
 {
-    private const int ScalesAt = 4, QuantsAt = 16;
+    private const int QuantsAt = 16;
 
     protected override void Decode(ReadOnlySpan<byte> block, Span<sbyte> levels, Span<int> scales, Span<int> mins,
         out float d, out float dmin)
     {
-        d = ReadHalf(block, 0);
-        dmin = ReadHalf(block, 2);
-        for (int g = 0; g < 8; g++) (scales[g], mins[g]) = ScaleMinK4(block[ScalesAt..], g);
+        DecodeScaleMinHeader(block, scales, mins, out d, out dmin);
         UnpackNibbleLevels(block.Slice(QuantsAt, 128), levels);
     }
 

@@ -19,7 +19,7 @@ public sealed class Q5_0Type() : Block32Type(GgmlType.Q5_0, 22, GgmlType.Q8_0)
 
     protected override void QuantizeBlock(ReadOnlySpan<float> values, Span<byte> block)
     {
-        float max = values[ArgMaxAbs(values)];
+        float max = KQuantMath.SignedMax(values);
         float d = max / -16;
         float id = d != 0 ? 1.0f / d : 0.0f;
         WriteHalf(block, 0, d);

@@ -9,14 +9,12 @@ namespace Promptd.Inference.Tensors;
 /// </summary>
 public sealed class Q5_KType() : KQuantType(GgmlType.Q5_K, 176, groupSize: 32)
 {
-    private const int ScalesAt = 4, HighBitsAt = 16, QuantsAt = 48;
+    private const int HighBitsAt = 16, QuantsAt = 48;
 
     protected override void Decode(ReadOnlySpan<byte> block, Span<sbyte> levels, Span<int> scales, Span<int> mins,
         out float d, out float dmin)
     {
-        d = ReadHalf(block, 0);
-        dmin = ReadHalf(block, 2);
-        for (int g = 0; g < 8; g++) (scales[g], mins[g]) = ScaleMinK4(block[ScalesAt..], g);
+        DecodeScaleMinHeader(block, scales, mins, out d, out dmin);
         UnpackNibbleLevels(block.Slice(QuantsAt, 128), levels);
         // The fifth bit of level e is bit e/32 of byte e%32.
         var qh = block.Slice(HighBitsAt, 32);

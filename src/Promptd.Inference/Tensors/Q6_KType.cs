@@ -45,20 +45,11 @@ public sealed class Q6_KType() : KQuantType(GgmlType.Q6_K, 210, groupSize: 16)
     {
         Span<sbyte> L = stackalloc sbyte[Size];
         Span<float> scales = stackalloc float[16];
-        float maxScale = 0, maxAbsScale = 0;
-        for (int g = 0; g < 16; g++)
-        {
-            float scale = KQuantMath.MakeQxQuants(32, x.Slice(16 * g, 16), L.Slice(16 * g, 16));
-            scales[g] = scale;
-            if (MathF.Abs(scale) > maxAbsScale)
-            {
-                maxAbsScale = MathF.Abs(scale);
-                maxScale = scale;
-            }
-        }
+        for (int g = 0; g < 16; g++) scales[g] = KQuantMath.MakeQxQuants(32, x.Slice(16 * g, 16), L.Slice(16 * g, 16));
+        float maxScale = KQuantMath.SignedMax(scales);
 
         block[..BlockBytes].Clear();
-        if (maxAbsScale < KQuantMath.GroupMaxEps) return; // all zero: d = 0 and every byte 0
+        if (MathF.Abs(maxScale) < KQuantMath.GroupMaxEps) return; // all zero: d = 0 and every byte 0
 
         float iscale = -128f / maxScale;
         WriteHalf(block, DAt, 1 / iscale);

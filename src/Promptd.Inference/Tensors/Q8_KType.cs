@@ -29,14 +29,9 @@ public sealed class Q8_KType() : KQuantType(GgmlType.Q8_K, BlockLength, groupSiz
 
     protected override void QuantizeBlock(ReadOnlySpan<float> x, Span<byte> block)
     {
-        float max = 0, amax = 0;
-        foreach (float v in x)
-        {
-            float ax = MathF.Abs(v);
-            if (ax > amax) { amax = ax; max = v; }
-        }
+        float max = KQuantMath.SignedMax(x);
         block[..BlockLength].Clear();
-        if (amax == 0) return; // d = 0, levels and sums 0
+        if (max == 0) return; // d = 0, levels and sums 0
 
         // ggml uses −127 (not −128) so that every level fits the AVX sign tricks.
         float iscale = -127f / max;
