@@ -152,4 +152,25 @@ public class SessionTests
         Assert.Equal(200, longer.ContextLength);
         Assert.Throws<ArgumentOutOfRangeException>(() => model.CreateSession(new InferenceSessionOptions { ContextLength = 0 }));
     }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K, KvCacheType.F16)]
+    [InlineData(GgmlType.Q5_1, KvCacheType.F32)]
+    [InlineData(GgmlType.F16, KvCacheType.F16)]
+    public void Evaluating_a_token_allocates_nothing(GgmlType type, KvCacheType kv)
+    {
+        var spec = (Promptd.Inference.Tensors.TensorTypes.Get(type).BlockSize == 256 ? GeneratedModels.SmallK : GeneratedModels.Small) with { WeightType = type };
+        using var model = TransformerModel.Load(GeneratedModels.Get($"llama-{type}", spec));
+        using var session = model.CreateSession(new InferenceSessionOptions { KvCacheType = kv });
+        var logits = new float[session.VocabSize];
+        int[] prompt = [1, 2, 3, 4];
+        int[] next = [5];
+        session.Evaluate(prompt, logits); // first use: lazy initialisation, JIT
+        session.Evaluate(next, logits);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        session.Evaluate(next, logits);
+        session.Evaluate(prompt, logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
