@@ -10,7 +10,7 @@ public class ForwardPassReferenceTests
 {
     private static readonly int[] Tokens = [1, 17, 260, 42, 5, 299, 100, 3, 77, 150, 2, 33];
 
-    public static TheoryData<string> Float32Models => ["llama", "llama-tied", "qwen2", "qwen2-tied", "llama-rope-scaled"];
+    public static TheoryData<string> Float32Models => ["llama", "llama-tied", "qwen2", "qwen2-tied", "llama-rope-scaled", "llama-rope-factors"];
 
     private static string Model(string name) => name switch
     {
@@ -20,6 +20,9 @@ public class ForwardPassReferenceTests
         "qwen2-tied" => GeneratedModels.Get(name, GeneratedModels.Small with { Architecture = "qwen2", TiedOutput = true }),
         "llama-rope-scaled" => GeneratedModels.Get(name, GeneratedModels.Small with { Seed = 5 },
             w => w.Set("llama.rope.scaling.type", "linear").Set("llama.rope.scaling.factor", 4f)),
+        // Llama 3 style per-frequency factors (rope_freqs.weight) divide each pair's angle.
+        "llama-rope-factors" => GeneratedModels.Get(name, GeneratedModels.Small with { Seed = 6 },
+            w => w.AddTensor("rope_freqs.weight", GgmlType.F32, [8], [1f, 1f, 1.5f, 2f, 4f, 8f, 8f, 8f])),
         _ => throw new ArgumentException(name),
     };
 

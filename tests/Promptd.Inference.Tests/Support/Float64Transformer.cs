@@ -15,6 +15,7 @@ public sealed class Float64Transformer
     private readonly bool _neox;
     private readonly double[][] _embedding, _output;
     private readonly double[] _outputNorm;
+    private readonly double[]? _ropeFactors;
     private readonly Layer[] _blocks;
 
     private sealed record Layer(double[] AttnNorm, double[][] Q, double[][] K, double[][] V, double[][] O,
@@ -41,6 +42,7 @@ public sealed class Float64Transformer
         _embedding = Rows(f, "token_embd.weight");
         _output = f.FindTensor("output.weight") is null ? _embedding : Rows(f, "output.weight");
         _outputNorm = Rows(f, "output_norm.weight")[0];
+        _ropeFactors = f.FindTensor("rope_freqs.weight") is null ? null : Rows(f, "rope_freqs.weight")[0];
         _blocks = new Layer[_layers];
         for (int l = 0; l < _layers; l++)
         {
@@ -128,7 +130,7 @@ public sealed class Float64Transformer
         {
             for (int i = 0; i < _headDim / 2; i++)
             {
-                double angle = pos * _ropeScale * Math.Pow(_base, -2.0 * i / _headDim);
+                double angle = pos * _ropeScale * Math.Pow(_base, -2.0 * i / _headDim) / (_ropeFactors?[i] ?? 1.0);
                 int a = _neox ? start + i : start + 2 * i;
                 int b = _neox ? start + i + _headDim / 2 : start + 2 * i + 1;
                 double x0 = v[a], x1 = v[b];
