@@ -47,23 +47,27 @@ public sealed class TransformerSession : IInferenceSession
         KvCacheType = options.KvCacheType;
         _cache = new KvCache(options.KvCacheType, c.LayerCount, context, c.KvHeadCount, c.HeadDimension);
 
-        _x = new float[_batch * c.EmbeddingLength];
-        _xb = new float[_batch * c.EmbeddingLength];
-        _q = new float[_batch * c.QueryLength];
-        _k = new float[_batch * c.KvLength];
-        _v = new float[_batch * c.KvLength];
-        _attention = new float[_batch * c.QueryLength];
-        _gate = new float[_batch * c.FeedForwardLength];
-        _up = new float[_batch * c.FeedForwardLength];
+        _x = Floats(c.EmbeddingLength);
+        _xb = Floats(c.EmbeddingLength);
+        _q = Floats(c.QueryLength);
+        _k = Floats(c.KvLength);
+        _v = Floats(c.KvLength);
+        _attention = Floats(c.QueryLength);
+        _gate = Floats(c.FeedForwardLength);
+        _up = Floats(c.FeedForwardLength);
+        _rope = Floats(c.HeadDimension);
         _scores = new float[context];
-        _rope = new float[_batch * c.HeadDimension];
         // Every activation format takes at most 4 bytes per value (F32).
         int widest = Math.Max(c.EmbeddingLength, Math.Max(c.FeedForwardLength, c.QueryLength));
-        long scratchBytes = 4 * Math.Max((long)_batch * widest, context);
-        if (scratchBytes > Array.MaxLength)
-            throw new ArgumentOutOfRangeException(nameof(options), $"batch size {_batch} is too large for this model");
-        _scratch = new byte[scratchBytes];
+        _scratch = new byte[Checked(4 * Math.Max((long)_batch * widest, context))];
     }
+
+    /// <summary>A buffer of <paramref name="width"/> floats for each token of a batch.</summary>
+    private float[] Floats(int width) => new float[Checked((long)_batch * width)];
+
+    private long Checked(long length) => length <= Array.MaxLength
+        ? length
+        : throw new ArgumentOutOfRangeException("options", $"a batch of {_batch} tokens needs buffers too large for this model");
 
     public int VocabSize => _config.VocabSize;
     public int ContextLength { get; }
