@@ -36,31 +36,50 @@ public enum GgmlType : uint
     TQ2_0 = 35,
 }
 
-/// <summary>Block geometry of each tensor type: a row is a whole number of blocks.</summary>
+/// <summary>Block geometry of every ggml tensor type (ggml.c type_traits), so that a file holding
+/// types this engine cannot compute still parses; <see cref="Tensors.TensorTypes"/> says which
+/// types the engine implements.</summary>
 public static class GgmlTypeInfo
 {
-    /// <summary>Elements per block and bytes per block; (0, 0) for types this engine does not support.</summary>
+    /// <summary>Elements per block and bytes per block; (0, 0) for numbers that are not ggml types.</summary>
     public static (int BlockSize, int BlockBytes) Geometry(GgmlType type) => type switch
     {
         GgmlType.F32 => (1, 4),
         GgmlType.F16 => (1, 2),
         GgmlType.BF16 => (1, 2),
+        GgmlType.F64 => (1, 8),
+        GgmlType.I8 => (1, 1),
+        GgmlType.I16 => (1, 2),
+        GgmlType.I32 => (1, 4),
+        GgmlType.I64 => (1, 8),
         GgmlType.Q4_0 => (32, 18),
         GgmlType.Q4_1 => (32, 20),
         GgmlType.Q5_0 => (32, 22),
         GgmlType.Q5_1 => (32, 24),
         GgmlType.Q8_0 => (32, 34),
         GgmlType.Q8_1 => (32, 36),
+        GgmlType.IQ4_NL => (32, 18),
         GgmlType.Q2_K => (256, 84),
         GgmlType.Q3_K => (256, 110),
         GgmlType.Q4_K => (256, 144),
         GgmlType.Q5_K => (256, 176),
         GgmlType.Q6_K => (256, 210),
         GgmlType.Q8_K => (256, 292),
+        GgmlType.IQ2_XXS => (256, 66),
+        GgmlType.IQ2_XS => (256, 74),
+        GgmlType.IQ2_S => (256, 82),
+        GgmlType.IQ3_XXS => (256, 98),
+        GgmlType.IQ3_S => (256, 110),
+        GgmlType.IQ1_S => (256, 50),
+        GgmlType.IQ1_M => (256, 56),
+        GgmlType.IQ4_XS => (256, 136),
+        GgmlType.TQ1_0 => (256, 54),
+        GgmlType.TQ2_0 => (256, 66),
         _ => (0, 0),
     };
 
-    public static bool IsSupported(GgmlType type) => Geometry(type).BlockSize != 0;
+    /// <summary>True for the numbers ggml assigns to a tensor type.</summary>
+    public static bool IsKnown(GgmlType type) => Geometry(type).BlockSize != 0;
 
     /// <summary>Name as llama.cpp prints it, or the raw number for types it does not know.</summary>
     public static string Name(GgmlType type) =>
@@ -70,7 +89,9 @@ public static class GgmlTypeInfo
     public static long RowBytes(GgmlType type, long elements)
     {
         var (blockSize, blockBytes) = Geometry(type);
-        if (blockSize == 0) throw new NotSupportedException($"tensor type {Name(type)} is not supported");
-        return elements / blockSize * blockBytes;
+        if (blockSize == 0) throw new NotSupportedException($"unknown tensor type {Name(type)}");
+        if (elements % blockSize != 0)
+            throw new ArgumentException($"{elements} elements are not a whole number of {Name(type)} blocks of {blockSize}");
+        return checked(elements / blockSize * blockBytes);
     }
 }

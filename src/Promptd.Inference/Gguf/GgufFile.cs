@@ -183,11 +183,13 @@ public sealed unsafe class GgufFile : IDisposable
             ulong offset = r.U64();
             var (blockSize, blockBytes) = GgmlTypeInfo.Geometry(type);
             if (blockSize == 0)
-                throw new InvalidDataException($"tensor '{name}' has unsupported type {GgmlTypeInfo.Name(type)}");
+                throw new InvalidDataException($"tensor '{name}' has unknown type number {(uint)type}");
             if (dims[0] % blockSize != 0)
                 throw new InvalidDataException($"tensor '{name}' row length {dims[0]} is not a multiple of the {GgmlTypeInfo.Name(type)} block size {blockSize}");
             if (offset % (ulong)alignment != 0)
                 throw new InvalidDataException($"tensor '{name}' data offset {offset} is not aligned to {alignment}");
+            if (elements / blockSize > long.MaxValue / blockBytes)
+                throw new InvalidDataException($"tensor '{name}' byte size overflows");
             long bytes = elements / blockSize * blockBytes;
             tensors[i] = new GgufTensorInfo(name, dims, type, (long)Math.Min(offset, long.MaxValue), bytes);
         }

@@ -38,7 +38,10 @@ public sealed class GgufMetadata
         GetString(key) ?? throw new InvalidDataException($"metadata key '{key}' is missing or not a string");
 
     /// <summary>Any integer type widened to long; null when absent or not an integer.</summary>
-    public long? GetInteger(string key) => Get(key) switch
+    public long? GetInteger(string key) => AsInteger(Get(key));
+
+    /// <summary>A boxed integer of any GGUF integer type (or bool) widened to long; null for anything else.</summary>
+    public static long? AsInteger(object? value) => value switch
     {
         byte v => v,
         sbyte v => v,

@@ -1,0 +1,135 @@
+using Promptd.Inference.Gguf;
+using Promptd.Inference.Kernels;
+
+namespace Promptd.Inference.Models;
+
+/// <summary>
+/// A decoder-only transformer loaded from a GGUF file (architectures in <see cref="ModelArchitecture"/>).
+/// Weight matrices stay quantized inside the memory-mapped file; the model is read-only after
+/// loading, so any number of sessions on any threads can share it. The file stays mapped until the
+/// model and every session created from it are disposed.
+/// </summary>
+public sealed class TransformerModel : IDisposable
+{
+    private readonly GgufFile _file;
+    private int _references = 1; // the model itself plus one per open session
+
+    private TransformerModel(GgufFile file, IMatrixKernels kernels)
+    {
+        _file = file;
+        Kernels = kernels;
+        Config = ModelConfig.FromMetadata(file.Metadata);
+
+        var c = Config;
+        var w = new WeightLoader(file);
+        TokenEmbedding = w.Matrix("token_embd.weight", c.EmbeddingLength, c.VocabSize);
+        OutputNorm = w.Vector("output_norm.weight", c.EmbeddingLength);
+        // Without output.weight the output projection is the token embedding (tied weights).
+        Output = w.OptionalMatrix("output.weight", c.EmbeddingLength, c.VocabSize) ?? TokenEmbedding;
+        RopeFrequencyFactors = w.OptionalVector("rope_freqs.weight", c.HeadDimension / 2);
+
+        var arch = c.Architecture;
+        Layers = new LayerWeights[c.LayerCount];
+        for (int i = 0; i < Layers.Length; i++)
+        {
+            string p = $"blk.{i}.";
+            Layers[i] = new LayerWeights
+            {
+                AttentionNorm = w.Vector(p + "attn_norm.weight", c.EmbeddingLength),
+                Query = w.Matrix(p + "attn_q.weight", c.EmbeddingLength, c.QueryLength),
+                Key = w.Matrix(p + "attn_k.weight", c.EmbeddingLength, c.KvLength),
+                Value = w.Matrix(p + "attn_v.weight", c.EmbeddingLength, c.KvLength),
+                Output = w.Matrix(p + "attn_output.weight", c.QueryLength, c.EmbeddingLength),
+                QueryBias = w.Bias(arch.QkvBias, p + "attn_q.bias", c.QueryLength),
+                KeyBias = w.Bias(arch.QkvBias, p + "attn_k.bias", c.KvLength),
+                ValueBias = w.Bias(arch.QkvBias, p + "attn_v.bias", c.KvLength),
+                OutputBias = w.Bias(arch.OutputProjectionBias, p + "attn_output.bias", c.EmbeddingLength),
+                FfnNorm = w.Vector(p + "ffn_norm.weight", c.EmbeddingLength),
+                Gate = w.Matrix(p + "ffn_gate.weight", c.EmbeddingLength, c.FeedForwardLength),
+                Up = w.Matrix(p + "ffn_up.weight", c.EmbeddingLength, c.FeedForwardLength),
+                Down = w.Matrix(p + "ffn_down.weight", c.FeedForwardLength, c.EmbeddingLength),
+            };
+        }
+    }
+
+    /// <summary>
+    /// Opens and checks a model. Throws FileNotFoundException, InvalidDataException (corrupt file,
+    /// missing tensor, wrong shape — the message names it) or NotSupportedException (an architecture,
+    /// tensor type or option this engine does not implement).
+    /// </summary>
+    public static TransformerModel Load(string path, IMatrixKernels? kernels = null)
+    {
+        var file = GgufFile.Open(path);
+        try
+        {
+            return new TransformerModel(file, kernels ?? ScalarMatrixKernels.Instance);
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            file.Dispose();
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public string Path => _file.Path;
+    public ModelConfig Config { get; }
+
+    /// <summary>All GGUF metadata, for the tokenizer and chat template.</summary>
+    public GgufMetadata Metadata => _file.Metadata;
+
+    public IMatrixKernels Kernels { get; }
+
+    internal MatrixView TokenEmbedding { get; }
+    internal MatrixView Output { get; }
+    internal float[] OutputNorm { get; }
+    internal float[]? RopeFrequencyFactors { get; }
+    internal LayerWeights[] Layers { get; }
+
+    /// <summary>True when the output projection reuses the token embedding.</summary>
+    public bool HasTiedOutput => _file.FindTensor("output.weight") is null;
+
+    /// <summary>A new session with its own KV cache and buffers.</summary>
+    public TransformerSession CreateSession(InferenceSessionOptions? options = null)
+    {
+        AddReference();
+        try
+        {
+            return new TransformerSession(this, options ?? new InferenceSessionOptions());
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
+    }
+
+    private bool _disposed;
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Release();
+    }
+
+    private void AddReference()
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref _references);
+            if (current == 0 || _disposed) throw new ObjectDisposedException(nameof(TransformerModel));
+            if (Interlocked.CompareExchange(ref _references, current + 1, current) == current) return;
+        }
+    }
+
+    /// <summary>Called by a session when it is disposed.</summary>
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0) _file.Dispose();
+    }
+}

@@ -1,0 +1,60 @@
+using Promptd.Inference.Gguf;
+using Promptd.Inference.Kernels;
+using Promptd.Inference.Tensors;
+
+namespace Promptd.Inference.Models;
+
+/// <summary>
+/// Looks tensors up by name and checks their shapes and types against the configuration, so a
+/// wrong file fails at load time with the tensor named, never halfway through a forward pass.
+/// Shapes are in ggml order: [columns, rows].
+/// </summary>
+internal sealed unsafe class WeightLoader(GgufFile file)
+{
+    public MatrixView Matrix(string name, int columns, int rows) =>
+        OptionalMatrix(name, columns, rows) ?? throw Missing(name);
+
+    public MatrixView? OptionalMatrix(string name, int columns, int rows)
+    {
+        var info = file.FindTensor(name);
+        if (info is null) return null;
+        CheckShape(info, [columns, rows]);
+        var type = Implemented(info);
+        if (type.ActivationTypeId is null)
+            throw new InvalidDataException($"{file.Path}: tensor '{name}' has type {type.Name}, which is an activation format, not a weight type");
+        return new MatrixView(file.GetTensorPointer(info), type, rows, columns, type.RowBytes(columns));
+    }
+
+    public float[] Vector(string name, int length) => OptionalVector(name, length) ?? throw Missing(name);
+
+    public float[]? OptionalVector(string name, int length)
+    {
+        var info = file.FindTensor(name);
+        if (info is null) return null;
+        CheckShape(info, [length]);
+        var values = new float[length];
+        Implemented(info).DequantizeRow(file.GetTensorData(info), values);
+        return values;
+    }
+
+    /// <summary>A bias vector the architecture requires, allows, or does not use (then it is ignored).</summary>
+    public float[]? Bias(TensorUse use, string name, int length) => use switch
+    {
+        TensorUse.Required => Vector(name, length),
+        TensorUse.Optional => OptionalVector(name, length),
+        _ => null,
+    };
+
+    private TensorType Implemented(GgufTensorInfo info) =>
+        TensorTypes.Find(info.Type)
+        ?? throw new NotSupportedException($"{file.Path}: tensor '{info.Name}' has type {GgmlTypeInfo.Name(info.Type)}, which this engine does not support");
+
+    private void CheckShape(GgufTensorInfo info, long[] expected)
+    {
+        if (!info.Dimensions.AsSpan().SequenceEqual(expected))
+            throw new InvalidDataException(
+                $"{file.Path}: tensor '{info.Name}' has shape [{string.Join(", ", info.Dimensions)}], expected [{string.Join(", ", expected)}]");
+    }
+
+    private InvalidDataException Missing(string name) => new($"{file.Path}: tensor '{name}' is missing");
+}
