@@ -57,26 +57,9 @@ public static class EvalLogitsCommand
             }
         }
         if (model is null || tokens is null || output is null) throw new UsageException(Usage);
-        var kvType = kv.ToLowerInvariant() switch
-        {
-            "f16" => KvCacheType.F16,
-            "f32" => KvCacheType.F32,
-            _ => throw new UsageException($"--kv must be f32 or f16, not '{kv}'"),
-        };
-        return new Options(model, ParseTokens(tokens), output, kvType);
+        return new Options(model, ArgumentParsing.TokenIds("--tokens", tokens), output, ArgumentParsing.KvCache(kv));
     }
 
-    private static int[] ParseTokens(string csv)
-    {
-        var parts = csv.Split(',', StringSplitOptions.TrimEntries);
-        var ids = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out ids[i]))
-                throw new UsageException($"--tokens: '{parts[i]}' is not a token id (expected non-negative integers separated by commas)");
-        }
-        return ids;
-    }
 
     private static void WriteFloats(string path, float[] values)
     {
