@@ -1,0 +1,33 @@
+using Promptd.Inference.Models;
+
+namespace Promptd.Core.Engines.Embedded;
+
+/// <summary>How the embedded engine loads and runs GGUF models from the models folder.</summary>
+public sealed record EmbeddedEngineOptions
+{
+    /// <summary>An unused model is unloaded after this long; <see cref="Timeout.InfiniteTimeSpan"/> keeps it loaded.</summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Memory the loaded models may take together (file size + KV cache of their sessions). A load that
+    /// would not fit first unloads idle models, then is refused. Null: 75% of the memory available to the process.
+    /// </summary>
+    public long? MemoryBudgetBytes { get; init; }
+
+    /// <summary>Tokens each generation's KV cache holds; null: the model's trained context, at most 4096.</summary>
+    public int? ContextLength { get; init; }
+
+    public KvCacheType KvCacheType { get; init; } = KvCacheType.F16;
+
+    /// <summary>Generated tokens when a request sets no limit.</summary>
+    public int DefaultMaxTokens { get; init; } = 512;
+
+    /// <summary>Chat template by name (chatml, llama2, llama3, zephyr, phi3, gemma…); null: detected from the model.</summary>
+    public string? ChatTemplate { get; init; }
+
+    /// <summary>Sessions (KV caches) kept per model for reuse between generations.</summary>
+    public int IdleSessionsPerModel { get; init; } = 2;
+
+    public long EffectiveMemoryBudget =>
+        MemoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.75);
+}
