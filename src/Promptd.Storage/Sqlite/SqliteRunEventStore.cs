@@ -1,0 +1,41 @@
+using Microsoft.Data.Sqlite;
+using Promptd.Core.Runs;
+using Promptd.Core.Storage;
+
+namespace Promptd.Storage.Sqlite;
+
+internal sealed class SqliteRunEventStore(SqliteStorage storage, SqliteWriter writer) : IRunEventStore
+{
+    private const string Columns = "id, run_id, seq, thread_id, type, data, created_at";
+
+    public void Append(RunEvent draft, string leaseOwner)
+    {
+        var now = DateTimeOffset.UtcNow;
+        writer.Post(ctx =>
+        {
+            var holds = ctx.Command("SELECT 1 FROM runs WHERE id = $id AND status = 'running' AND lease_owner = $owner",
+                ("$id", draft.RunId), ("$owner", leaseOwner)).ExecuteScalar();
+            if (holds is not null) EventWrites.Append(ctx, draft, now);
+        });
+    }
+
+    public Task<IReadOnlyList<RunEvent>> ReadRunAsync(string runId, long afterId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync("SELECT " + Columns + " FROM run_events WHERE run_id = $key AND id > $after ORDER BY id LIMIT $limit", runId, afterId, limit, cancellationToken);
+
+    public Task<IReadOnlyList<RunEvent>> ReadThreadAsync(string threadId, long afterId, int limit, CancellationToken cancellationToken) =>
+        ReadAsync("SELECT " + Columns + " FROM run_events WHERE thread_id = $key AND id > $after ORDER BY id LIMIT $limit", threadId, afterId, limit, cancellationToken);
+
+    private async Task<IReadOnlyList<RunEvent>> ReadAsync(string sql, string key, long afterId, int limit, CancellationToken cancellationToken)
+    {
+        await using var c = await storage.OpenReaderAsync(cancellationToken);
+        await using var cmd = c.Command(sql, ("$key", key), ("$after", afterId), ("$limit", limit));
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var list = new List<RunEvent>();
+        while (await r.ReadAsync(cancellationToken))
+        {
+            list.Add(RunEventCodec.Decode(r.GetInt64(0), r.GetString(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetString(3),
+                r.GetString(4), r.GetString(5), r.GetString(6)));
+        }
+        return list;
+    }
+}
