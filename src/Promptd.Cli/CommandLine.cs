@@ -5,6 +5,7 @@ public static class CommandLine
 {
     private static readonly (string Verb, string Summary, Func<string[], Task<int>> Run)[] Commands =
     [
+        ("serve", Cli.Commands.ServeCommand.Summary, Cli.Commands.ServeCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)
