@@ -9,7 +9,7 @@ namespace Promptd.Server;
 /// ASP.NET Core configuration (command line <c>--Section:Key=value</c>, environment
 /// <c>Section__Key</c>); tests set it directly.
 /// </summary>
-public sealed class PromptdServerOptions
+public sealed record PromptdServerOptions
 {
     /// <summary>Holds promptd.db and models/.</summary>
     public required string DataDirectory { get; init; }

@@ -44,20 +44,13 @@ public static class ServeCommand
             throw new UsageException(e.Message);
         }
         var options = PromptdServerOptions.FromConfiguration(configuration, data, urls, Console.Out);
-        if (defaultModel is not null) options = WithDefaultModel(options, defaultModel);
+        if (defaultModel is not null) options = options with { DefaultModel = defaultModel };
 
         await using var server = await PromptdServer.StartAsync(options);
         Console.WriteLine($"Promptd listening on {string.Join(", ", server.Urls)} (data: {Path.GetFullPath(data)})");
         await server.WaitForShutdownAsync();
         return 0;
     }
-
-    private static PromptdServerOptions WithDefaultModel(PromptdServerOptions o, string model) => new()
-    {
-        DataDirectory = o.DataDirectory, Urls = o.Urls, AdminKey = o.AdminKey, DefaultModel = model, Scheduler = o.Scheduler,
-        Heartbeat = o.Heartbeat, SyncTimeout = o.SyncTimeout, MaxRequestBodyBytes = o.MaxRequestBodyBytes,
-        SynchronousFull = o.SynchronousFull, ScriptedEngines = o.ScriptedEngines, Console = o.Console,
-    };
 
     private static string Value(string[] args, ref int i)
     {

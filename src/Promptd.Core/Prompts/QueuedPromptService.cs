@@ -4,7 +4,6 @@ using Promptd.Core.Engines.Resolution;
 using Promptd.Core.Runs;
 using Promptd.Core.Scheduling;
 using Promptd.Core.Storage;
-using Promptd.Core.Threads;
 using Promptd.Core.Users;
 
 namespace Promptd.Core.Prompts;
@@ -52,12 +51,7 @@ public sealed class QueuedPromptService(IPromptdStorage storage, Scheduler sched
             UpdatedAt = now,
             RequestHash = Hash(request),
         };
-        var question = request.ThreadId is null ? null : new ThreadMessage
-        {
-            Id = Ids.New(), ThreadId = request.ThreadId, Role = MessageRoles.User, Content = request.Prompt,
-            UserId = caller.UserId, RunId = id, CreatedAt = now, UpdatedAt = now,
-        };
-        var result = await storage.Runs.SubmitAsync(run, question, cancellationToken);
+        var result = await storage.Runs.SubmitAsync(run, cancellationToken);
         if (result.Created)
         {
             scheduler.Enqueue(result.Run);

@@ -1,6 +1,5 @@
 using Promptd.Core.Engines;
 using Promptd.Core.Runs;
-using Promptd.Core.Threads;
 
 namespace Promptd.Core.Storage;
 
@@ -13,11 +12,10 @@ namespace Promptd.Core.Storage;
 public interface IRunStore
 {
     /// <summary>
-    /// Inserts a scheduled run, creating its thread if missing and appending its question
-    /// message, in one transaction. If a run with this id exists nothing is written and it is
-    /// returned with <see cref="RunSubmitResult.Created"/> false.
+    /// Inserts a scheduled run, creating its thread if missing, in one transaction. If a run with
+    /// this id exists nothing is written and it is returned with <see cref="RunSubmitResult.Created"/> false.
     /// </summary>
-    Task<RunSubmitResult> SubmitAsync(Run run, ThreadMessage? question, CancellationToken cancellationToken);
+    Task<RunSubmitResult> SubmitAsync(Run run, CancellationToken cancellationToken);
 
     Task<Run?> GetAsync(string id, CancellationToken cancellationToken);
 
@@ -26,8 +24,10 @@ public interface IRunStore
 
     /// <summary>
     /// Starts an attempt: a waiting run becomes running under <paramref name="owner"/>'s lease,
-    /// its run count grows by one and a Started event is appended. Null when the run is no longer
-    /// waiting (canceled meanwhile, or claimed elsewhere).
+    /// its run count grows by one and a Started event is appended. On a run's first attempt its
+    /// question joins its thread as a user message (so a thread reads question, answer, question…
+    /// in the order the runs executed). Null when the run is no longer waiting (canceled meanwhile,
+    /// or claimed elsewhere).
     /// </summary>
     Task<Run?> TryClaimAsync(string id, string owner, DateTimeOffset now, DateTimeOffset leaseUntil);
 

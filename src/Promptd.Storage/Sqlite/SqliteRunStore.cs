@@ -11,7 +11,7 @@ internal sealed class SqliteRunStore(SqliteStorage storage, SqliteWriter writer)
 {
     private const string SelectById = "SELECT " + RunRows.Columns + " FROM runs WHERE id = $id";
 
-    public Task<RunSubmitResult> SubmitAsync(Run run, ThreadMessage? question, CancellationToken cancellationToken) =>
+    public Task<RunSubmitResult> SubmitAsync(Run run, CancellationToken cancellationToken) =>
         writer.ExecuteAsync(ctx =>
         {
             if (RunRows.ReadOne(ctx.Command(SelectById, ("$id", run.Id))) is { } existing) return new RunSubmitResult(existing, false);
@@ -30,7 +30,6 @@ internal sealed class SqliteRunStore(SqliteStorage storage, SqliteWriter writer)
                 ("$prompt", run.Input.Prompt), ("$template", run.Input.Template), ("$input", RunInputCodec.Encode(run.Input)),
                 ("$sync", run.Sync ? 1 : 0), ("$status", RunStatus.Scheduled.ToWire()), ("$max", run.MaxRetries),
                 ("$now", now), ("$hash", run.RequestHash)).ExecuteScalar()!;
-            if (question is not null) SqliteThreadStore.InsertMessage(ctx, question);
             return new RunSubmitResult(run with { Seq = seq, Status = RunStatus.Scheduled, RunCount = 0 }, true);
         });
 
@@ -57,6 +56,15 @@ internal sealed class SqliteRunStore(SqliteStorage storage, SqliteWriter writer)
                 "WHERE id = $id AND status IN ('scheduled', 'errored') RETURNING " + RunRows.Columns,
                 ("$id", id), ("$owner", owner), ("$now", Timestamps.ToText(now)), ("$until", Timestamps.ToText(leaseUntil))));
             if (run is null) return null;
+            if (run.ThreadId is { } threadId &&
+                ctx.Command("SELECT 1 FROM messages WHERE run_id = $run AND role = 'user'", ("$run", run.Id)).ExecuteScalar() is null)
+            {
+                SqliteThreadStore.InsertMessage(ctx, new ThreadMessage
+                {
+                    Id = Ids.New(), ThreadId = threadId, Role = MessageRoles.User, Content = run.Input.Prompt, UserId = run.UserId,
+                    RunId = run.Id, CreatedAt = now, UpdatedAt = now,
+                });
+            }
             EventWrites.Append(ctx, new RunEvent { RunId = run.Id, ThreadId = run.ThreadId, Type = RunEventType.Started, Attempt = run.RunCount }, now);
             return run;
         });
