@@ -16,7 +16,14 @@ public sealed class RunEventHub : IRunEventSink
     private readonly Dictionary<string, List<EventSubscription>> _byThread = new(StringComparer.Ordinal);
     private readonly int _bufferSize;
 
+    private long _overflows;
+
     public RunEventHub(int bufferSize = 4096) => _bufferSize = bufferSize;
+
+    /// <summary>How many times a subscriber fell behind and was switched to catching up from storage.</summary>
+    public long Overflows => Interlocked.Read(ref _overflows);
+
+    internal void CountOverflow() => Interlocked.Increment(ref _overflows);
 
     public EventSubscription Subscribe(EventScope scope)
     {
@@ -87,6 +94,7 @@ public sealed class EventSubscription : IDisposable
         if (!_channel.Writer.TryWrite(e))
         {
             _overflowed = true;
+            _hub.CountOverflow();
             _channel.Writer.TryComplete();
         }
     }

@@ -17,18 +17,21 @@ public sealed class SseClient : IAsyncDisposable
     private readonly HttpResponseMessage _response;
     private readonly Channel<SseEvent> _events = Channel.CreateUnbounded<SseEvent>();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reader;
+    private Task? _reader;
 
-    private SseClient(HttpClient http, HttpResponseMessage response)
+    private SseClient(HttpClient http, HttpResponseMessage response, bool start)
     {
         _http = http;
         _response = response;
-        _reader = Task.Run(ReadAsync);
+        if (start) Resume();
     }
+
+    /// <summary>Starts reading the response (a client opened paused leaves the server's writes unread until then).</summary>
+    public void Resume() => _reader ??= Task.Run(ReadAsync);
 
     public HttpResponseMessage Response => _response;
 
-    public static async Task<SseClient> OpenAsync(string baseUrl, string key, string path, long? lastEventId = null)
+    public static async Task<SseClient> OpenAsync(string baseUrl, string key, string path, long? lastEventId = null, bool paused = false)
     {
         var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = Timeout.InfiniteTimeSpan };
         var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -42,7 +45,7 @@ public sealed class SseClient : IAsyncDisposable
             http.Dispose();
             throw new HttpRequestException($"{(int)response.StatusCode}: {body}", null, response.StatusCode);
         }
-        return new SseClient(http, response);
+        return new SseClient(http, response, !paused);
     }
 
     private async Task ReadAsync()
@@ -122,7 +125,7 @@ public sealed class SseClient : IAsyncDisposable
         _response.Dispose();
         try
         {
-            await _reader;
+            if (_reader is not null) await _reader;
         }
         catch (OperationCanceledException)
         {
