@@ -16,6 +16,13 @@ public sealed record Query
     public IReadOnlyList<object?>? After { get; init; }
     public int Limit { get; init; } = QueryParser.DefaultLimit;
     public bool Count { get; init; }
+
+    /// <summary>Whether the order already ends with the id (then no tie-breaker is appended).</summary>
+    public bool EndsWithId => OrderBys[^1].Field.Name == "id";
+
+    /// <summary>Number of values in a cursor: the order fields, plus the id unless the order ends with it.</summary>
+    public static int KeyCount(IReadOnlyList<OrderBy> orderBys, QueryFieldSet fields) =>
+        orderBys[^1].Field == fields.Id ? orderBys.Count : orderBys.Count + 1;
 }
 
 public enum FilterOp

@@ -49,7 +49,8 @@ public static class QueryParser
                     {
                         var (order, random) = ParseOrderBy(o, fields);
                         randomize |= random;
-                        if (order is not null)
+                        // After the id (unique) further orders cannot matter.
+                        if (order is not null && (orderBys.Count == 0 || orderBys[^1].Field != fields.Id))
                         {
                             foreach (var existing in orderBys)
                             {
@@ -239,14 +240,15 @@ public static class QueryParser
             }
         }
         if (field is null && !randomize) throw new QueryException("orderBy.field is required");
-        return (field is null || field == fieldSet.Id ? null : new OrderBy(field, desc), randomize);
+        return (field is null ? null : new OrderBy(field, desc), randomize);
     }
 
     private static IReadOnlyList<object?> ParseCursor(JsonElement after, List<OrderBy> orderBys, QueryFieldSet fields)
     {
-        if (after.ValueKind != JsonValueKind.Array || after.GetArrayLength() != orderBys.Count + 1)
-            throw new QueryException($"query.after: expected the cursor returned by the previous page (an array of {orderBys.Count + 1} values)");
-        var values = new object?[orderBys.Count + 1];
+        var length = Query.KeyCount(orderBys, fields);
+        if (after.ValueKind != JsonValueKind.Array || after.GetArrayLength() != length)
+            throw new QueryException($"query.after: expected the cursor returned by the previous page (an array of {length} values)");
+        var values = new object?[length];
         var i = 0;
         foreach (var item in after.EnumerateArray())
         {

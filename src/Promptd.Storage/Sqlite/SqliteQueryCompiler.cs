@@ -59,7 +59,7 @@ internal static class SqliteQueryCompiler
 
         var keys = new List<(string Expr, bool Desc)>();
         foreach (var o in query.OrderBys) keys.Add((Expr(o.Field), o.Desc));
-        keys.Add(("id", query.OrderBys[^1].Desc));
+        if (!query.EndsWithId) keys.Add(("id", query.OrderBys[^1].Desc));
 
         if (query.After is { } after && !query.Randomize)
         {
