@@ -76,6 +76,7 @@ internal static class Migrations
             CREATE INDEX runs_kind_created ON runs(kind, created_at, id);
             CREATE INDEX runs_kind_user_created ON runs(kind, user_id, created_at, id);
             CREATE INDEX runs_kind_user_status ON runs(kind, user_id, status, created_at, id);
+            CREATE INDEX runs_kind_user_model ON runs(kind, user_id, model_id, created_at, id);
             CREATE INDEX runs_open ON runs(status, seq) WHERE status IN ('scheduled', 'errored', 'running');
             CREATE INDEX runs_thread ON runs(thread_id) WHERE thread_id IS NOT NULL;
 

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Promptd.Core.Runs;
 using Promptd.Core.Storage;
 
@@ -25,17 +24,7 @@ internal sealed class SqliteRunEventStore(SqliteStorage storage, SqliteWriter wr
     public Task<IReadOnlyList<RunEvent>> ReadThreadAsync(string threadId, long afterId, int limit, CancellationToken cancellationToken) =>
         ReadAsync("SELECT " + Columns + " FROM run_events WHERE thread_id = $key AND id > $after ORDER BY id LIMIT $limit", threadId, afterId, limit, cancellationToken);
 
-    private async Task<IReadOnlyList<RunEvent>> ReadAsync(string sql, string key, long afterId, int limit, CancellationToken cancellationToken)
-    {
-        await using var c = await storage.OpenReaderAsync(cancellationToken);
-        await using var cmd = c.Command(sql, ("$key", key), ("$after", afterId), ("$limit", limit));
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        var list = new List<RunEvent>();
-        while (await r.ReadAsync(cancellationToken))
-        {
-            list.Add(RunEventCodec.Decode(r.GetInt64(0), r.GetString(1), r.GetInt32(2), r.IsDBNull(3) ? null : r.GetString(3),
-                r.GetString(4), r.GetString(5), r.GetString(6)));
-        }
-        return list;
-    }
+    private Task<IReadOnlyList<RunEvent>> ReadAsync(string sql, string key, long afterId, int limit, CancellationToken cancellationToken) =>
+        storage.ReadAsync(sql, r => RunEventCodec.Decode(r.GetInt64(0), r.GetString(1), r.GetInt32(2), r.TextOrNull(3), r.GetString(4), r.GetString(5), r.GetString(6)),
+            cancellationToken, ("$key", key), ("$after", afterId), ("$limit", limit));
 }

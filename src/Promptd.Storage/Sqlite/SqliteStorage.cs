@@ -72,6 +72,18 @@ public sealed class SqliteStorage : IPromptdStorage
         return c;
     }
 
+    /// <summary>Runs a query on a pooled read connection and maps every row.</summary>
+    internal async Task<IReadOnlyList<T>> ReadAsync<T>(
+        string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var c = await OpenReaderAsync(cancellationToken);
+        await using var cmd = c.Command(sql, parameters);
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        var list = new List<T>();
+        while (await r.ReadAsync(cancellationToken)) list.Add(map(r));
+        return list;
+    }
+
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
     {
         await using var c = await OpenReaderAsync(cancellationToken);

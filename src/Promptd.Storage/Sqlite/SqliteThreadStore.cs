@@ -73,26 +73,14 @@ internal sealed class SqliteThreadStore(SqliteStorage storage, SqliteWriter writ
             "COALESCE((SELECT MIN(seq) FROM messages WHERE run_id = $run AND role = 'user'), 9223372036854775807) ORDER BY seq",
             cancellationToken, ("$thread", threadId), ("$run", runId));
 
-    private async Task<IReadOnlyList<ChatThread>> ReadThreadsAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var c = await storage.OpenReaderAsync(cancellationToken);
-        await using var cmd = c.Command(sql, parameters);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        var list = new List<ChatThread>();
-        while (await r.ReadAsync(cancellationToken))
-            list.Add(new ChatThread { Id = r.GetString(0), UserId = r.GetString(1), Title = r.GetString(2), CreatedAt = r.Time(3), UpdatedAt = r.Time(4) });
-        return list;
-    }
+    private Task<IReadOnlyList<ChatThread>> ReadThreadsAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        storage.ReadAsync(sql, r => new ChatThread
+        {
+            Id = r.GetString(0), UserId = r.GetString(1), Title = r.GetString(2), CreatedAt = r.Time(3), UpdatedAt = r.Time(4),
+        }, cancellationToken, parameters);
 
-    private async Task<IReadOnlyList<ThreadMessage>> ReadMessagesAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var c = await storage.OpenReaderAsync(cancellationToken);
-        await using var cmd = c.Command(sql, parameters);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        var list = new List<ThreadMessage>();
-        while (await r.ReadAsync(cancellationToken)) list.Add(ReadMessage(r));
-        return list;
-    }
+    private Task<IReadOnlyList<ThreadMessage>> ReadMessagesAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        storage.ReadAsync(sql, ReadMessage, cancellationToken, parameters);
 
     private static ThreadMessage ReadMessage(SqliteDataReader r) => new()
     {

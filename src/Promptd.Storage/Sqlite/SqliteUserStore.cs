@@ -50,25 +50,12 @@ internal sealed class SqliteUserStore(SqliteStorage storage, SqliteWriter writer
         return list.Count == 0 ? null : list[0];
     }
 
-    public async Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string userId, CancellationToken cancellationToken)
-    {
-        await using var c = await storage.OpenReaderAsync(cancellationToken);
-        await using var cmd = c.Command("SELECT id, user_id, prefix, created_at FROM api_keys WHERE user_id = $user ORDER BY created_at, id", ("$user", userId));
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        var list = new List<ApiKeyRecord>();
-        while (await r.ReadAsync(cancellationToken))
-            list.Add(new ApiKeyRecord { Id = r.GetString(0), UserId = r.GetString(1), Prefix = r.GetString(2), CreatedAt = r.Time(3) });
-        return list;
-    }
+    public Task<IReadOnlyList<ApiKeyRecord>> ListKeysAsync(string userId, CancellationToken cancellationToken) =>
+        storage.ReadAsync("SELECT id, user_id, prefix, created_at FROM api_keys WHERE user_id = $user ORDER BY created_at, id",
+            r => new ApiKeyRecord { Id = r.GetString(0), UserId = r.GetString(1), Prefix = r.GetString(2), CreatedAt = r.Time(3) },
+            cancellationToken, ("$user", userId));
 
-    private async Task<IReadOnlyList<User>> ReadUsersAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var c = await storage.OpenReaderAsync(cancellationToken);
-        await using var cmd = c.Command(sql, parameters);
-        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
-        var list = new List<User>();
-        while (await r.ReadAsync(cancellationToken))
-            list.Add(new User { Id = r.GetString(0), Name = r.GetString(1), IsAdmin = r.GetInt64(2) != 0, CreatedAt = r.Time(3) });
-        return list;
-    }
+    private Task<IReadOnlyList<User>> ReadUsersAsync(string sql, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
+        storage.ReadAsync(sql, r => new User { Id = r.GetString(0), Name = r.GetString(1), IsAdmin = r.GetInt64(2) != 0, CreatedAt = r.Time(3) },
+            cancellationToken, parameters);
 }
