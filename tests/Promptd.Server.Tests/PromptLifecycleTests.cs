@@ -252,7 +252,7 @@ public sealed class PromptLifecycleTests(ServerFixture fixture) : IClassFixture<
     private static string KeyOf(Api api) => api.Http.DefaultRequestHeaders.GetValues("x-hl-api-key").First();
 }
 
-/// <summary>Timeouts need their own server: a short sync wait and a short attempt limit.</summary>
+/// <summary>Timeouts need their own server: a short sync wait, a short attempt limit, and a backoff long enough to watch.</summary>
 public sealed class TimeoutFixture : ServerFixture
 {
     protected override PromptdServerOptions Configure(PromptdServerOptions o) =>
@@ -261,6 +261,8 @@ public sealed class TimeoutFixture : ServerFixture
     private static Core.Scheduling.SchedulerOptions WithAttemptTimeout(Core.Scheduling.SchedulerOptions s)
     {
         s.AttemptTimeout = TimeSpan.FromSeconds(2);
+        s.BackoffBase = TimeSpan.FromSeconds(1);
+        s.BackoffMax = TimeSpan.FromSeconds(1);
         return s;
     }
 }
@@ -277,6 +279,19 @@ public sealed class TimeoutTests(TimeoutFixture fixture) : IClassFixture<Timeout
         Assert.Contains(r.Prompt.GetProperty("status").GetString(), new[] { "scheduled", "running" });
         var done = await Wait.ForStatusAsync(api, "slow-sync", "completed", TimeSpan.FromSeconds(30));
         Assert.Equal(1, done.GetProperty("runCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_failed_attempt_shows_as_errored_until_its_retry_completes()
+    {
+        var (api, _) = await fixture.Server.CreateUserAsync();
+        (await api.PostAsync("/prompt-svc/prompt", new { id = "errored-1", prompt = "once more", modelId = "promptd/test/fail-1", maxRetries = 3 })).ExpectOk();
+        var errored = await Wait.ForStatusAsync(api, "errored-1", "errored");
+        Assert.Equal(1, errored.GetProperty("runCount").GetInt32());
+        Assert.Equal("scripted failure 1 of 1", errored.GetProperty("error").GetString());
+        var completed = await Wait.ForStatusAsync(api, "errored-1", "completed");
+        Assert.Equal(2, completed.GetProperty("runCount").GetInt32());
+        Assert.False(completed.TryGetProperty("error", out _));
     }
 
     [Fact]

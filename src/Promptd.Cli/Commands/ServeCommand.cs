@@ -29,8 +29,11 @@ public static class ServeCommand
                     Console.WriteLine("usage: promptd serve [--urls URL] [--data DIR] [--default-model MODEL_ID] [--Section:Key=value ...]");
                     return 0;
                 default:
-                    if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unexpected argument '{args[i]}'");
+                    // Settings are --Section:Key=value or --Section:Key value; anything else is a typo.
+                    if (!args[i].StartsWith("--", StringComparison.Ordinal) || !args[i].Contains(':'))
+                        throw new UsageException($"unknown option '{args[i]}' (settings look like --Section:Key=value)");
                     rest.Add(args[i]);
+                    if (!args[i].Contains('=')) rest.Add(Value(args, ref i));
                     break;
             }
         }
@@ -43,10 +46,28 @@ public static class ServeCommand
         {
             throw new UsageException(e.Message);
         }
-        var options = PromptdServerOptions.FromConfiguration(configuration, data, urls, Console.Out);
+        PromptdServerOptions options;
+        try
+        {
+            options = PromptdServerOptions.FromConfiguration(configuration, data, urls, Console.Out);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UsageException(e.InnerException?.Message ?? e.Message);
+        }
         if (defaultModel is not null) options = options with { DefaultModel = defaultModel };
 
-        await using var server = await PromptdServer.StartAsync(options);
+        PromptdServer server;
+        try
+        {
+            server = await PromptdServer.StartAsync(options);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            Console.Error.WriteLine($"promptd serve: {e.Message}");
+            return 1;
+        }
+        await using var running = server;
         Console.WriteLine($"Promptd listening on {string.Join(", ", server.Urls)} (data: {Path.GetFullPath(data)})");
         await server.WaitForShutdownAsync();
         return 0;

@@ -50,7 +50,10 @@ public sealed class RunAttempt(
                 if (chunk.Text.Length > 0)
                 {
                     answer.Append(chunk.Text);
-                    storage.Events.Append(new RunEvent { RunId = run.Id, ThreadId = run.ThreadId, Type = RunEventType.Delta, Text = chunk.Text }, owner);
+                    storage.Events.Append(new RunEvent
+                    {
+                        RunId = run.Id, ThreadId = run.ThreadId, Type = RunEventType.Delta, Text = chunk.Text, CreatedAt = time.GetUtcNow(),
+                    }, owner);
                 }
                 if (chunk.FinishReason is { } reason)
                 {

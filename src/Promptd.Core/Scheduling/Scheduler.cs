@@ -254,7 +254,18 @@ public sealed class Scheduler : IAsyncDisposable
                 var now = _time.GetUtcNow();
                 string[] mine;
                 lock (_lock) mine = [.. _active.Keys];
-                if (mine.Length > 0) await _storage.Runs.RenewLeasesAsync(NodeId, mine, now + _options.LeaseDuration);
+                if (mine.Length > 0)
+                {
+                    var lost = await _storage.Runs.RenewLeasesAsync(NodeId, mine, now + _options.LeaseDuration);
+                    // Canceled elsewhere (another node's API) or taken back: stop generating.
+                    lock (_lock)
+                    {
+                        foreach (var id in lost)
+                        {
+                            if (_active.TryGetValue(id, out var active)) active.Cancel.Cancel();
+                        }
+                    }
+                }
                 var requeued = await _storage.Runs.RequeueExpiredLeasesAsync(now);
                 foreach (var run in requeued) Enqueue(run);
             }

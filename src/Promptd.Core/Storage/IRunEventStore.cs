@@ -8,7 +8,8 @@ public interface IRunEventStore
     /// <summary>
     /// Queues an event of a running attempt for writing without waiting, so generation never waits
     /// for the disk. Events are written in the order appended, and only while the run is still
-    /// running under <paramref name="leaseOwner"/> (an event racing a cancel is dropped).
+    /// running under <paramref name="leaseOwner"/> (an event racing a cancel is dropped). The
+    /// event's time is <see cref="RunEvent.CreatedAt"/> when set, else the time of the call.
     /// </summary>
     void Append(RunEvent draft, string leaseOwner);
 

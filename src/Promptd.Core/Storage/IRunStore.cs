@@ -31,8 +31,11 @@ public interface IRunStore
     /// </summary>
     Task<Run?> TryClaimAsync(string id, string owner, DateTimeOffset now, DateTimeOffset leaseUntil);
 
-    /// <summary>Extends the leases this owner holds on running runs.</summary>
-    Task RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, DateTimeOffset leaseUntil);
+    /// <summary>
+    /// Extends the leases this owner holds on running runs. Returns the ids it no longer holds
+    /// (canceled through another node, or requeued after a late renewal): their attempts must stop.
+    /// </summary>
+    Task<IReadOnlyList<string>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, DateTimeOffset leaseUntil);
 
     /// <summary>Running runs whose lease has expired (their node died) go back to scheduled; returns them.</summary>
     Task<IReadOnlyList<Run>> RequeueExpiredLeasesAsync(DateTimeOffset now);

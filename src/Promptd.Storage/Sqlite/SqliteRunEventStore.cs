@@ -9,7 +9,7 @@ internal sealed class SqliteRunEventStore(SqliteStorage storage, SqliteWriter wr
 
     public void Append(RunEvent draft, string leaseOwner)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = draft.CreatedAt == default ? DateTimeOffset.UtcNow : draft.CreatedAt;
         writer.Post(ctx =>
         {
             var holds = ctx.Command("SELECT 1 FROM runs WHERE id = $id AND status = 'running' AND lease_owner = $owner",

@@ -69,15 +69,17 @@ internal sealed class SqliteRunStore(SqliteStorage storage, SqliteWriter writer)
             return run;
         });
 
-    public Task RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, DateTimeOffset leaseUntil) =>
-        writer.ExecuteAsync(ctx =>
+    public Task<IReadOnlyList<string>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, DateTimeOffset leaseUntil) =>
+        writer.ExecuteAsync<IReadOnlyList<string>>(ctx =>
         {
+            var lost = new List<string>();
             foreach (var id in ids)
             {
-                ctx.Execute("UPDATE runs SET lease_expires_at = $until WHERE id = $id AND lease_owner = $owner AND status = 'running'",
+                var renewed = ctx.Execute("UPDATE runs SET lease_expires_at = $until WHERE id = $id AND lease_owner = $owner AND status = 'running'",
                     ("$id", id), ("$owner", owner), ("$until", Timestamps.ToText(leaseUntil)));
+                if (renewed == 0) lost.Add(id);
             }
-            return true;
+            return lost;
         });
 
     public Task<IReadOnlyList<Run>> RequeueExpiredLeasesAsync(DateTimeOffset now) =>
