@@ -34,6 +34,9 @@ public sealed class Api : IDisposable
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        // As curl does for big uploads: let the server refuse (413) before the body is sent, instead
+        // of racing a connection reset while uploading.
+        if (body is { Length: > 65536 }) request.Headers.ExpectContinue = true;
         using var response = await Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return new Response(response.StatusCode, text, response.Content.Headers.ContentType?.MediaType);
