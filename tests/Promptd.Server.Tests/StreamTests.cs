@@ -81,6 +81,10 @@ public sealed class StreamTests(StreamTests.Fixture fixture) : IClassFixture<Str
         // The per-prompt stream resumes the same way and ends after the terminal event.
         await using var promptStream = await SseClient.OpenAsync(S.BaseUrl, key, "/prompt-svc/prompt/resume-1/responses/subscribe", lastEventId: everything[2].Id);
         SameEvents(everything.Skip(3).ToList(), await promptStream.ReadToEndAsync());
+
+        // Resuming after the last event of a finished prompt: the stream ends at once, empty.
+        await using var finished = await SseClient.OpenAsync(S.BaseUrl, key, "/prompt-svc/prompt/resume-1/responses/subscribe", lastEventId: everything[^1].Id);
+        Assert.Empty(await finished.ReadToEndAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]

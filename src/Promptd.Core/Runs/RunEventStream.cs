@@ -35,6 +35,12 @@ public sealed class RunEventStream(IRunEventStore store, IRunStore runs, RunEven
                 }
                 if (page.Count < PageSize) break;
             }
+            // A finished run whose terminal event was at or before the resume point: nothing more will come.
+            if (!scope.IsThread)
+            {
+                var run = await runs.GetAsync(scope.Id, cancellationToken);
+                if (run is null || run.Status.IsTerminal()) yield break;
+            }
             while (await sub.Reader.WaitToReadAsync(cancellationToken))
             {
                 while (sub.Reader.TryRead(out var e))
