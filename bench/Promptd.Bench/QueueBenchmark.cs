@@ -15,7 +15,7 @@ internal static class QueueBenchmark
     {
         foreach (var full in new[] { true, false })
         {
-            await using var bench = await BenchServer.StartAsync(synchronousFull: full, paused: false, echoConcurrency: 32);
+            await using var bench = await BenchServer.StartAsync(synchronousFull: full, paused: false, echoConcurrency: 128);
             await WarmUpAsync(bench);
             var sw = Stopwatch.StartNew();
             var next = -1;

@@ -74,6 +74,7 @@ internal static class Migrations
                 lease_expires_at TEXT,
                 request_hash TEXT);
             CREATE INDEX runs_kind_created ON runs(kind, created_at, id);
+            CREATE INDEX runs_kind_status ON runs(kind, status, created_at, id);
             CREATE INDEX runs_kind_user_created ON runs(kind, user_id, created_at, id);
             CREATE INDEX runs_kind_user_status ON runs(kind, user_id, status, created_at, id);
             CREATE INDEX runs_kind_user_model ON runs(kind, user_id, model_id, created_at, id);

@@ -25,10 +25,16 @@ public sealed class SqliteStorage : IPromptdStorage
     private readonly SqliteWriter _writer;
     private readonly string _readConnectionString;
 
-    private SqliteStorage(SqliteWriter writer, string readConnectionString)
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _checkpoints;
+    private readonly ILogger _logger;
+
+    private SqliteStorage(SqliteWriter writer, string readConnectionString, ILogger logger)
     {
         _writer = writer;
         _readConnectionString = readConnectionString;
+        _logger = logger;
+        _checkpoints = Task.Run(CheckpointLoopAsync);
         Runs = new SqliteRunStore(this, writer);
         Events = new SqliteRunEventStore(this, writer);
         Threads = new SqliteThreadStore(this, writer);
@@ -54,8 +60,11 @@ public sealed class SqliteStorage : IPromptdStorage
         Pragma(connection, options.SynchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
         Pragma(connection, "PRAGMA busy_timeout=10000");
         Pragma(connection, "PRAGMA temp_store=MEMORY");
+        // Checkpoints run on a background connection (see CheckpointLoopAsync), not inside the
+        // writer's commits, where they would stall every queued write behind a copy and a sync.
+        Pragma(connection, "PRAGMA wal_autocheckpoint=0");
         Migrations.Apply(connection);
-        return new SqliteStorage(new SqliteWriter(connection, sink, logger), readCs);
+        return new SqliteStorage(new SqliteWriter(connection, sink, logger), readCs, logger);
     }
 
     private static void Pragma(SqliteConnection c, string sql)
@@ -92,8 +101,38 @@ public sealed class SqliteStorage : IPromptdStorage
         return (long)(await cmd.ExecuteScalarAsync(cancellationToken))! == 1;
     }
 
+    /// <summary>
+    /// Copies the WAL back into the database twice a second without blocking the writer or readers
+    /// (PASSIVE); SQLite restarts the WAL from its beginning once everything in it is copied.
+    /// </summary>
+    private async Task CheckpointLoopAsync()
+    {
+        try
+        {
+            await using var c = await OpenReaderAsync(_stop.Token);
+            while (!_stop.IsCancellationRequested)
+            {
+                await Task.Delay(500, _stop.Token);
+                await using var cmd = c.Command("PRAGMA wal_checkpoint(PASSIVE)");
+                await cmd.ExecuteNonQueryAsync(_stop.Token);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "WAL checkpoints stopped");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        if (!_stop.IsCancellationRequested)
+        {
+            await _stop.CancelAsync();
+            await _checkpoints;
+        }
         await _writer.DisposeAsync();
         SqliteConnection.ClearAllPools();
     }
