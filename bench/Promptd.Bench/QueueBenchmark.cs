@@ -4,14 +4,12 @@ namespace Promptd.Bench;
 
 /// <summary>
 /// Enqueue + complete throughput: N prompts for the zero-cost engine (promptd/echo, a one-word
-/// answer) posted over HTTP by 64 concurrent clients; the clock stops when the last is completed.
+/// answer) posted over HTTP by concurrent clients (64 unless given); the clock stops when the last is completed.
 /// Every prompt is a full run: insert, claim, started/delta/completed events, completion.
 /// </summary>
 internal static class QueueBenchmark
 {
-    private const int Clients = 64;
-
-    public static async Task RunAsync(int n)
+    public static async Task RunAsync(int n, int clients)
     {
         foreach (var full in new[] { true, false })
         {
@@ -19,7 +17,7 @@ internal static class QueueBenchmark
             await WarmUpAsync(bench);
             var sw = Stopwatch.StartNew();
             var next = -1;
-            await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
             {
                 while (Interlocked.Increment(ref next) is var i && i < n)
                     await bench.PostAsync("/prompt-svc/prompt", new { prompt = "hello", modelId = "promptd/echo" });
@@ -38,7 +36,7 @@ internal static class QueueBenchmark
             });
             var count = completed.GetProperty("count").GetInt64();
             if (count != n + 10) throw new InvalidOperationException($"expected {n + 10} completed prompts, found {count}");
-            Console.WriteLine($"| queue, synchronous={(full ? "FULL" : "NORMAL")} | {n:N0} prompts, {Clients} clients | " +
+            Console.WriteLine($"| queue, synchronous={(full ? "FULL" : "NORMAL")} | {n:N0} prompts, {clients} clients | " +
                 $"enqueue {n / enqueued.TotalSeconds:N0}/s | enqueue+complete {n / done.TotalSeconds:N0} prompts/s ({done.TotalSeconds:N2} s) |");
         }
     }
