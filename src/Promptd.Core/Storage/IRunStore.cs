@@ -27,7 +27,8 @@ public interface IRunStore
     /// its run count grows by one and a Started event is appended. On a run's first attempt its
     /// question joins its thread as a user message (so a thread reads question, answer, question…
     /// in the order the runs executed). Null when the run is no longer waiting (canceled meanwhile,
-    /// or claimed elsewhere).
+    /// or claimed elsewhere). The only write whose task may complete before it is durable: losing
+    /// a claim in a crash is harmless, because every later write of the attempt checks the claim.
     /// </summary>
     Task<Run?> TryClaimAsync(string id, string owner, DateTimeOffset now, DateTimeOffset leaseUntil);
 

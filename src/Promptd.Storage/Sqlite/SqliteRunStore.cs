@@ -47,8 +47,9 @@ internal sealed class SqliteRunStore(SqliteStorage storage, SqliteWriter writer)
         return RunRows.ReadAll(cmd);
     }
 
+    // The attempt may start while the claim is still being synced: see ExecuteBeforeCommitAsync.
     public Task<Run?> TryClaimAsync(string id, string owner, DateTimeOffset now, DateTimeOffset leaseUntil) =>
-        writer.ExecuteAsync(ctx =>
+        writer.ExecuteBeforeCommitAsync(ctx =>
         {
             var run = RunRows.ReadOne(ctx.Command(
                 "UPDATE runs SET status = 'running', run_count = run_count + 1, last_run = $now, updated_at = $now, " +

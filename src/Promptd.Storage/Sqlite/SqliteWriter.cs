@@ -33,9 +33,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> in the next group transaction; completes after it commits.</summary>
-    public Task<T> ExecuteAsync<T>(Func<WriteContext, T> work)
+    public Task<T> ExecuteAsync<T>(Func<WriteContext, T> work) => Enqueue(new WriteOp<T>(work));
+
+    /// <summary>
+    /// Like <see cref="ExecuteAsync{T}"/>, but completes as soon as <paramref name="work"/> has run,
+    /// before its transaction is synced. Only for writes whose loss in a crash is harmless and
+    /// detected later (a claim: if it never commits, the run simply stays queued and the
+    /// attempt's own writes, which check the claim, are dropped). Its events are still published
+    /// only after the commit.
+    /// </summary>
+    public Task<T> ExecuteBeforeCommitAsync<T>(Func<WriteContext, T> work) => Enqueue(new WriteOp<T>(work) { CompletesBeforeCommit = true });
+
+    private Task<T> Enqueue<T>(WriteOp<T> op)
     {
-        var op = new WriteOp<T>(work);
         if (!_queue.Writer.TryWrite(op)) throw new ObjectDisposedException(nameof(SqliteWriter));
         return op.Task;
     }
@@ -68,6 +78,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                         op.Execute(context);
                         Run("RELEASE op");
                         context.Keep(op);
+                        if (op.CompletesBeforeCommit) op.Succeed();
                     }
                     catch (Exception e)
                     {
@@ -149,6 +160,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         public Exception? Error { get; protected set; }
         /// <summary>False for fire-and-forget writes: nobody awaits them, so failures are logged.</summary>
         public bool Observed { get; } = observed;
+        public bool CompletesBeforeCommit { get; init; }
         public abstract void Execute(WriteContext context);
         public abstract void Fail(Exception e);
         public abstract void Succeed();
