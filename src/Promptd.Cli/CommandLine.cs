@@ -7,6 +7,7 @@ public static class CommandLine
 {
     private static readonly (string Verb, string Summary, Func<string[], Task<int>> Run)[] Commands =
     [
+        ("serve", ServeCommand.Summary, ServeCommand.RunAsync),
         (ModelsCommand.Verb, ModelsCommand.Summary, ModelsCommand.RunAsync),
         (TokenizeCommand.Verb, TokenizeCommand.Summary, TokenizeCommand.RunAsync),
         ("eval-logits", "evaluate token ids with a GGUF model and write the logits", EvalLogitsCommand.RunAsync),

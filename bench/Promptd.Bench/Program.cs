@@ -1,0 +1,18 @@
+using Promptd.Bench;
+
+// promptd server benchmarks: `queue` (enqueue + complete throughput on the zero-cost engine) and
+// `list` (list query latency over 100,000 prompts). Prints Markdown rows for docs/benchmarks.md.
+var what = args.Length > 0 ? args[0] : "all";
+if (what is "queue" or "all")
+{
+    await QueueBenchmark.RunAsync(
+        args.Length > 1 && what == "queue" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000,
+        args.Length > 2 && what == "queue" ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 64);
+}
+if (what is "list" or "all") await ListBenchmark.RunAsync(args.Length > 1 && what == "list" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
+if (what is not ("queue" or "list" or "all"))
+{
+    Console.Error.WriteLine("usage: Promptd.Bench [queue [N [CLIENTS]] | list [N] | all]");
+    return 2;
+}
+return 0;

@@ -1,0 +1,16 @@
+namespace Promptd.Core.Storage;
+
+/// <summary>
+/// Everything Promptd keeps. SQLite implements it now; PostgreSQL will implement the same
+/// interfaces and run the same tests.
+/// </summary>
+public interface IPromptdStorage : IAsyncDisposable
+{
+    IRunStore Runs { get; }
+    IRunEventStore Events { get; }
+    IThreadStore Threads { get; }
+    IUserStore Users { get; }
+
+    /// <summary>Cheap round trip to the database, for /readyz.</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+}

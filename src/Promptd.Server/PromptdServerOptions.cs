@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Configuration;
+using Promptd.Core.Engines;
+using Promptd.Core.Scheduling;
+
+namespace Promptd.Server;
+
+/// <summary>
+/// Everything a server needs to start. <see cref="FromConfiguration"/> reads it from the usual
+/// ASP.NET Core configuration (command line <c>--Section:Key=value</c>, environment
+/// <c>Section__Key</c>); tests set it directly.
+/// </summary>
+public sealed record PromptdServerOptions
+{
+    /// <summary>Holds promptd.db and models/.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Where to listen, e.g. http://127.0.0.1:8080 (port 0 picks a free port).</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>The first admin key on an empty database (PROMPTD_ADMIN_KEY); null → generate and print once.</summary>
+    public string? AdminKey { get; init; }
+
+    /// <summary>Model used when a request names none; null → the first GGUF file under models/, if any.</summary>
+    public string? DefaultModel { get; init; }
+
+    public SchedulerOptions Scheduler { get; init; } = new();
+
+    /// <summary>Interval of SSE <c>: ping</c> comments.</summary>
+    public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long <c>sync: true</c> waits before answering 504 (the prompt stays queued).</summary>
+    public TimeSpan SyncTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Events buffered per live subscriber before it is switched to catching up from storage.</summary>
+    public int EventBufferSize { get; init; } = 4096;
+
+    /// <summary>Requests with a larger body get 413.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 1 << 20;
+
+    /// <summary>Sync the WAL on every commit (power-loss safe); false: only a killed process is covered.</summary>
+    public bool SynchronousFull { get; init; } = true;
+
+    /// <summary>Testing only: serve the fault-injecting models promptd/test/* (see ScriptedEngineProvider).</summary>
+    public bool ScriptedEngines { get; init; }
+
+    /// <summary>
+    /// Makes the engine for a GGUF file (path → engine). The embedded engine plugs in here; null
+    /// means GGUF model ids resolve but fail with "engine not available".
+    /// </summary>
+    public Func<string, IEngine>? EmbeddedEngineFactory { get; init; }
+
+    /// <summary>Extra model ids with their engines (e.g. upstream OpenAI-compatible servers).</summary>
+    public IReadOnlyDictionary<string, IEngine> ExtraEngines { get; init; } = new Dictionary<string, IEngine>();
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the generated admin key and start-up notes are printed.</summary>
+    public TextWriter Console { get; init; } = System.Console.Out;
+
+    public static PromptdServerOptions FromConfiguration(IConfiguration c, string dataDirectory, string urls, TextWriter console)
+    {
+        var scheduler = new SchedulerOptions
+        {
+            DefaultConcurrency = c.GetValue("Scheduler:DefaultConcurrency", 1),
+            LeaseDuration = TimeSpan.FromSeconds(c.GetValue("Scheduler:LeaseSeconds", 30.0)),
+            BackoffBase = TimeSpan.FromMilliseconds(c.GetValue("Scheduler:BackoffBaseMs", 1000.0)),
+            BackoffMax = TimeSpan.FromSeconds(c.GetValue("Scheduler:BackoffMaxSeconds", 300.0)),
+            AttemptTimeout = TimeSpan.FromSeconds(c.GetValue("Scheduler:AttemptTimeoutSeconds", 600.0)),
+        };
+        foreach (var child in c.GetSection("Scheduler:Concurrency").GetChildren())
+        {
+            if (int.TryParse(child.Value, out var n)) scheduler.ConcurrencyByModel[child.Key] = n;
+        }
+        return new PromptdServerOptions
+        {
+            DataDirectory = dataDirectory,
+            Urls = urls,
+            AdminKey = Environment.GetEnvironmentVariable("PROMPTD_ADMIN_KEY") is { Length: > 0 } key ? key : null,
+            DefaultModel = c["Models:Default"],
+            Scheduler = scheduler,
+            Heartbeat = TimeSpan.FromSeconds(c.GetValue("Sse:HeartbeatSeconds", 15.0)),
+            SyncTimeout = TimeSpan.FromSeconds(c.GetValue("PromptSvc:SyncTimeoutSeconds", 300.0)),
+            MaxRequestBodyBytes = c.GetValue("Http:MaxBodyBytes", 1L << 20),
+            SynchronousFull = !string.Equals(c["Storage:Synchronous"], "normal", StringComparison.OrdinalIgnoreCase),
+            ScriptedEngines = c.GetValue("Testing:ScriptedEngines", false),
+            Console = console,
+        };
+    }
+}

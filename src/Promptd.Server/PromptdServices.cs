@@ -1,0 +1,29 @@
+using Promptd.Core.Engines.Resolution;
+using Promptd.Core.Prompts;
+using Promptd.Core.Runs;
+using Promptd.Core.Scheduling;
+using Promptd.Core.Storage;
+using Promptd.Core.Threads;
+using Promptd.Core.Users;
+
+namespace Promptd.Server;
+
+/// <summary>
+/// The composed application: one storage, one scheduler, one event hub, and the use-case services
+/// every dialect's endpoints call. A new dialect maps its routes with this object.
+/// </summary>
+public sealed class PromptdServices
+{
+    public required PromptdServerOptions Options { get; init; }
+    public required IPromptdStorage Storage { get; init; }
+    public required RunEventHub Hub { get; init; }
+    public required RunEventStream EventStream { get; init; }
+    public required EngineRegistry Engines { get; init; }
+    public required Scheduler Scheduler { get; init; }
+    public required QueuedPromptService QueuedPrompts { get; init; }
+    public required ThreadService Threads { get; init; }
+    public required UserService Users { get; init; }
+
+    /// <summary>Fires when the server begins to stop: long-lived requests (streams, sync waits) end then.</summary>
+    public required CancellationToken Stopping { get; init; }
+}
