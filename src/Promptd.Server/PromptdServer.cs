@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Promptd.Core.Engines.Diagnostic;
+using Promptd.Core.Engines.Embedded;
+using Promptd.Core.Models;
 using Promptd.Core.Engines.Resolution;
 using Promptd.Core.Engines.Testing;
 using Promptd.Core.Prompts;
@@ -63,9 +65,12 @@ public sealed class PromptdServer : IAsyncDisposable
         var hub = new RunEventHub(options.EventBufferSize);
         var storage = SqliteStorage.Open(
             new SqliteStorageOptions { Path = Path.Combine(dataDirectory, "promptd.db"), SynchronousFull = options.SynchronousFull }, hub, logger);
+        var models = new ModelsFolder(modelsDirectory);
+        var embedded = new EmbeddedEngine(models, options.Embedded, options.Time);
         try
         {
-            var engines = BuildEngines(options, modelsDirectory, out var gguf);
+            var gguf = new GgufModelProvider(models, embedded);
+            var engines = BuildEngines(options, gguf);
             var scheduler = new Scheduler(storage, new RunAttempt(storage, engines, options.Scheduler, options.Time, logger), options.Scheduler, options.Time, logger);
             var services = new PromptdServices
             {
@@ -74,6 +79,7 @@ public sealed class PromptdServer : IAsyncDisposable
                 Hub = hub,
                 EventStream = new RunEventStream(storage.Events, storage.Runs, hub),
                 Engines = engines,
+                Embedded = gguf.Engine,
                 Scheduler = scheduler,
                 QueuedPrompts = new QueuedPromptService(storage, scheduler, engines, options.Time),
                 Threads = new ThreadService(storage, options.Time),
@@ -103,19 +109,19 @@ public sealed class PromptdServer : IAsyncDisposable
         }
         catch
         {
+            embedded.Dispose();
             await storage.DisposeAsync();
             await app.DisposeAsync();
             throw;
         }
     }
 
-    private static EngineRegistry BuildEngines(PromptdServerOptions options, string modelsDirectory, out GgufModelProvider gguf)
+    private static EngineRegistry BuildEngines(PromptdServerOptions options, GgufModelProvider gguf)
     {
         var registry = new EngineRegistry();
         foreach (var (modelId, engine) in options.ExtraEngines) registry.Register(modelId, engine);
         registry.AddProvider(new EchoEngineProvider());
         if (options.ScriptedEngines) registry.AddProvider(new ScriptedEngineProvider());
-        gguf = new GgufModelProvider(modelsDirectory, options.EmbeddedEngineFactory);
         registry.AddProvider(gguf);
         var present = gguf.ListPresent();
         registry.DefaultModelId = options.DefaultModel ?? (present.Count > 0 ? present[0] : null);
@@ -128,15 +134,13 @@ public sealed class PromptdServer : IAsyncDisposable
         if (present.Count == 0)
         {
             options.Console.WriteLine(
-                $"No model found under {gguf.ModelsDirectory}. To get one, run `promptd models pull huggingface/OWNER/REPO/FILE.gguf`, " +
-                $"or copy a GGUF file to {Path.Combine(gguf.ModelsDirectory, "huggingface", "OWNER", "REPO", "FILE.gguf")} (works offline). " +
+                $"No model found under {gguf.Folder.Root}. To get one, run `promptd models pull huggingface/OWNER/REPO/FILE.gguf`, " +
+                $"or copy a GGUF file to {Path.Combine(gguf.Folder.Root, "huggingface", "OWNER", "REPO", "FILE.gguf")} (works offline). " +
                 $"Everything else is served meanwhile; the diagnostic model `{EchoEngine.ModelId}` echoes prompts back for smoke tests.");
         }
         else
         {
             options.Console.WriteLine($"Models: {string.Join(", ", present)}");
-            if (options.EmbeddedEngineFactory is null)
-                options.Console.WriteLine("Note: this build has no embedded GGUF engine yet; prompts for these models will fail until it is added.");
         }
         if (engines.DefaultModelId is { } d) options.Console.WriteLine($"Default model: {d}");
     }
@@ -150,6 +154,7 @@ public sealed class PromptdServer : IAsyncDisposable
         finally
         {
             await Services.Scheduler.DisposeAsync();
+            Services.Embedded.Dispose();
             await Services.Storage.DisposeAsync();
             await _app.DisposeAsync();
         }

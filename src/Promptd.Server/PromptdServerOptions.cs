@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Promptd.Core.Engines;
+using Promptd.Core.Engines.Embedded;
+using Promptd.Inference.Models;
 using Promptd.Core.Scheduling;
 
 namespace Promptd.Server;
@@ -43,11 +45,8 @@ public sealed record PromptdServerOptions
     /// <summary>Testing only: serve the fault-injecting models promptd/test/* (see ScriptedEngineProvider).</summary>
     public bool ScriptedEngines { get; init; }
 
-    /// <summary>
-    /// Makes the engine for a GGUF file (path → engine). The embedded engine plugs in here; null
-    /// means GGUF model ids resolve but fail with "engine not available".
-    /// </summary>
-    public Func<string, IEngine>? EmbeddedEngineFactory { get; init; }
+    /// <summary>How the embedded engine loads and runs the GGUF models of the models folder.</summary>
+    public EmbeddedEngineOptions Embedded { get; init; } = new();
 
     /// <summary>Extra model ids with their engines (e.g. upstream OpenAI-compatible servers).</summary>
     public IReadOnlyDictionary<string, IEngine> ExtraEngines { get; init; } = new Dictionary<string, IEngine>();
@@ -83,7 +82,24 @@ public sealed record PromptdServerOptions
             MaxRequestBodyBytes = c.GetValue("Http:MaxBodyBytes", 1L << 20),
             SynchronousFull = !string.Equals(c["Storage:Synchronous"], "normal", StringComparison.OrdinalIgnoreCase),
             ScriptedEngines = c.GetValue("Testing:ScriptedEngines", false),
+            Embedded = EmbeddedFromConfiguration(c),
             Console = console,
+        };
+    }
+
+    private static EmbeddedEngineOptions EmbeddedFromConfiguration(IConfiguration c)
+    {
+        var defaults = new EmbeddedEngineOptions();
+        double? budgetGiB = c.GetValue<double?>("Models:MemoryBudgetGiB");
+        double? keepAlive = c.GetValue<double?>("Models:KeepAliveSeconds");
+        return new EmbeddedEngineOptions
+        {
+            KeepAlive = keepAlive is { } k ? (k < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(k)) : defaults.KeepAlive,
+            MemoryBudgetBytes = budgetGiB is { } g ? (long)(g * 1024 * 1024 * 1024) : null,
+            ContextLength = c.GetValue<int?>("Models:ContextLength"),
+            KvCacheType = string.Equals(c["Models:KvCache"], "f32", StringComparison.OrdinalIgnoreCase) ? KvCacheType.F32 : KvCacheType.F16,
+            DefaultMaxTokens = c.GetValue("Models:DefaultMaxTokens", defaults.DefaultMaxTokens),
+            ChatTemplate = c["Models:ChatTemplate"],
         };
     }
 }

@@ -1,3 +1,4 @@
+using Promptd.Core.Engines.Embedded;
 using Promptd.Core.Engines.Resolution;
 using Promptd.Core.Prompts;
 using Promptd.Core.Runs;
@@ -19,6 +20,8 @@ public sealed class PromptdServices
     public required RunEventHub Hub { get; init; }
     public required RunEventStream EventStream { get; init; }
     public required EngineRegistry Engines { get; init; }
+    /// <summary>The in-process GGUF engine (model load state, memory).</summary>
+    public required EmbeddedEngine Embedded { get; init; }
     public required Scheduler Scheduler { get; init; }
     public required QueuedPromptService QueuedPrompts { get; init; }
     public required ThreadService Threads { get; init; }

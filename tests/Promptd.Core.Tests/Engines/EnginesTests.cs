@@ -1,3 +1,5 @@
+using Promptd.Core.Engines.Embedded;
+using Promptd.Core.Models;
 using Promptd.Core.Engines;
 using Promptd.Core.Engines.Diagnostic;
 using Promptd.Core.Engines.Resolution;
@@ -55,8 +57,9 @@ public sealed class EnginesTests
     public void Echo_model_ids(string id, bool known) => Assert.Equal(known, EchoEngine.TryParse(id, out _));
 
     [Theory]
-    [InlineData("huggingface/TheBloke/mistral-7b-instruct-v0.2.Q3_K_S.gguf", false)]
+    [InlineData("huggingface/TheBloke/mistral-7b-instruct-v0.2.Q3_K_S.gguf", false)] // no REPO part
     [InlineData("huggingface/TheBloke/Mistral-7B/mistral.Q3_K_S.gguf", true)]
+    [InlineData("huggingface/TheBloke/Mistral-7B/sub/mistral.Q3_K_S.gguf", true)]
     [InlineData("huggingface/../etc/passwd.gguf", false)]
     [InlineData("huggingface/a/../b.gguf", false)]
     [InlineData("huggingface/a/b/c.bin", false)]
@@ -64,41 +67,29 @@ public sealed class EnginesTests
     [InlineData("other/a/b/c.gguf", false)]
     public void Gguf_model_ids_map_to_a_file_under_the_models_folder_and_nowhere_else(string id, bool valid)
     {
-        var provider = new GgufModelProvider("/data/models", null);
-        Assert.Equal(valid, provider.TryGetPath(id, out var path));
-        if (valid) Assert.Equal("/data/models/" + id, path);
+        using var engine = new EmbeddedEngine(new ModelsFolder("/data/models"));
+        var provider = new GgufModelProvider(new ModelsFolder("/data/models"), engine);
+        Assert.Equal(valid, provider.TryResolve(id, out var resolved));
+        if (valid)
+        {
+            Assert.Same(engine, resolved);
+            Assert.Equal("/data/models/" + id, provider.Folder.PathOf(ModelId.Parse(id)));
+        }
     }
 
     [Fact]
     public async Task A_missing_model_file_fails_without_retry_and_says_how_to_get_it()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "promptd-core-tests", Guid.NewGuid().ToString("N"));
-        var registry = new EngineRegistry().AddProvider(new GgufModelProvider(dir, null));
+        var folder = new ModelsFolder(Path.Combine(Path.GetTempPath(), "promptd-core-tests", Guid.NewGuid().ToString("N")));
+        using var embedded = new EmbeddedEngine(folder);
+        var registry = new EngineRegistry().AddProvider(new GgufModelProvider(folder, embedded));
         var engine = registry.Resolve("huggingface/o/r/f.gguf");
         var e = await Assert.ThrowsAsync<EngineException>(() => CollectAsync(engine, new EngineRequest { ModelId = "huggingface/o/r/f.gguf", Prompt = "x" }));
         Assert.False(e.Retryable);
         Assert.Contains("promptd models pull huggingface/o/r/f.gguf", e.Message);
+        Assert.Contains(folder.PathOf(ModelId.Parse("huggingface/o/r/f.gguf")), e.Message);
 
         var unknown = Assert.Throws<EngineException>(() => registry.Resolve("nope"));
         Assert.False(unknown.Retryable);
-    }
-
-    [Fact]
-    public async Task A_present_file_runs_on_the_plugged_in_engine_created_once()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "promptd-core-tests", Guid.NewGuid().ToString("N"));
-        var file = Path.Combine(dir, "huggingface", "o", "r", "f.gguf");
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        await File.WriteAllTextAsync(file, "not really a model");
-        var created = new List<string>();
-        var provider = new GgufModelProvider(dir, path => { created.Add(path); return new EchoEngine(TimeSpan.Zero); });
-        var registry = new EngineRegistry().AddProvider(provider);
-        for (var i = 0; i < 2; i++)
-        {
-            var chunks = await CollectAsync(registry.Resolve("huggingface/o/r/f.gguf"), new EngineRequest { ModelId = "huggingface/o/r/f.gguf", Prompt = "hi" });
-            Assert.Equal("hi", string.Concat(chunks.Select(c => c.Text)));
-        }
-        Assert.Equal(new[] { file }, created);
-        Assert.Equal(new[] { "huggingface/o/r/f.gguf" }, provider.ListPresent());
     }
 }

@@ -39,7 +39,8 @@ public sealed class EmbeddedEngine : IEngine, IDisposable
             throw new EngineException($"unknown model '{request.ModelId}': {error}", retryable: false);
         string path = _folder.PathOf(id!);
         if (!File.Exists(path))
-            throw new EngineException($"model '{id}' is not installed; download it with `promptd models pull {id}`", retryable: false);
+            throw new EngineException(
+                $"model '{id}' is not installed: run `promptd models pull {id}`, or copy the GGUF file to {path} (works offline)", retryable: false);
         return RunAsync(request, id!.Value, path, cancellationToken);
     }
 
