@@ -9,6 +9,11 @@ using Promptd.Core.Engines.Embedded;
 using Promptd.Core.Models;
 using Promptd.Core.Engines.Resolution;
 using Promptd.Core.Engines.Testing;
+using Promptd.Core.Knowledge;
+using Promptd.Core.Knowledge.Analysis;
+using Promptd.Core.Knowledge.Retrieval;
+using Promptd.Core.TemplateRuns;
+using Promptd.Core.Templates;
 using Promptd.Core.Prompts;
 using Promptd.Core.Runs;
 using Promptd.Core.Scheduling;
@@ -17,6 +22,7 @@ using Promptd.Core.Users;
 using Promptd.Server.Admin;
 using Promptd.Server.ChatSvc;
 using Promptd.Server.Health;
+using Promptd.Server.Hyperleap;
 using Promptd.Server.Http;
 using Promptd.Server.OpenApi;
 using Promptd.Server.PromptSvc;
@@ -71,7 +77,9 @@ public sealed class PromptdServer : IAsyncDisposable
         {
             var gguf = new GgufModelProvider(models, embedded);
             var engines = BuildEngines(options, gguf);
-            var scheduler = new Scheduler(storage, new RunAttempt(storage, engines, options.Scheduler, options.Time, logger), options.Scheduler, options.Time, logger);
+            var attempt = new RunAttempt(storage, engines, options.ModerationClassifier, options.Scheduler, options.Time, logger);
+            var scheduler = new Scheduler(storage, attempt, options.Scheduler, options.Time, logger);
+            var templates = new TemplateService(storage, engines, options.Time);
             var services = new PromptdServices
             {
                 Options = options,
@@ -84,6 +92,10 @@ public sealed class PromptdServer : IAsyncDisposable
                 QueuedPrompts = new QueuedPromptService(storage, scheduler, engines, options.Time),
                 Threads = new ThreadService(storage, options.Time),
                 Users = new UserService(storage, options.Time),
+                Templates = templates,
+                TemplateRuns = new TemplateRunService(storage, scheduler, templates,
+                    new Bm25Retriever(storage.KnowledgeIndex, TextAnalyzer.English), options.Retrieval, options.Time),
+                KnowledgeBases = new KnowledgeBaseService(storage, options.Time),
                 Stopping = app.Lifetime.ApplicationStopping,
             };
 
@@ -101,6 +113,7 @@ public sealed class PromptdServer : IAsyncDisposable
             AdminEndpoints.Map(app, services);
             PromptSvcEndpoints.Map(app, services);
             ChatSvcEndpoints.Map(app, services);
+            HyperleapEndpoints.Map(app, services);
 
             await scheduler.StartAsync(cancellationToken);
             await app.StartAsync(cancellationToken);

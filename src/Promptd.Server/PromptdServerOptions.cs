@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Promptd.Core.Engines;
 using Promptd.Core.Engines.Embedded;
+using Promptd.Core.Moderation;
+using Promptd.Core.TemplateRuns;
 using Promptd.Inference.Models;
+using Promptd.Core.Knowledge.Retrieval;
 using Promptd.Core.Scheduling;
 
 namespace Promptd.Server;
@@ -38,6 +41,15 @@ public sealed record PromptdServerOptions
 
     /// <summary>Requests with a larger body get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1 << 20;
+
+    /// <summary>Uploaded knowledge documents larger than this get 413.</summary>
+    public long MaxDocumentBytes { get; init; } = 8 << 20;
+
+    /// <summary>How template runs search their knowledge bases.</summary>
+    public RetrievalOptions Retrieval { get; init; } = new();
+
+    /// <summary>Rates run input and output; the built-in lexicon unless replaced (e.g. by a model-based classifier).</summary>
+    public IModerationClassifier ModerationClassifier { get; init; } = LexiconClassifier.Default;
 
     /// <summary>Sync the WAL on every commit (power-loss safe); false: only a killed process is covered.</summary>
     public bool SynchronousFull { get; init; } = true;
@@ -80,6 +92,12 @@ public sealed record PromptdServerOptions
             Heartbeat = TimeSpan.FromSeconds(c.GetValue("Sse:HeartbeatSeconds", 15.0)),
             SyncTimeout = TimeSpan.FromSeconds(c.GetValue("PromptSvc:SyncTimeoutSeconds", 300.0)),
             MaxRequestBodyBytes = c.GetValue("Http:MaxBodyBytes", 1L << 20),
+            MaxDocumentBytes = c.GetValue("Knowledge:MaxDocumentBytes", 8L << 20),
+            Retrieval = new RetrievalOptions
+            {
+                TopK = Math.Clamp(c.GetValue("Knowledge:TopK", 5), 1, RetrievalQuery.MaxTopK),
+                ContextWords = Math.Max(1, c.GetValue("Knowledge:ContextWords", 1000)),
+            },
             SynchronousFull = !string.Equals(c["Storage:Synchronous"], "normal", StringComparison.OrdinalIgnoreCase),
             ScriptedEngines = c.GetValue("Testing:ScriptedEngines", false),
             Embedded = EmbeddedFromConfiguration(c),

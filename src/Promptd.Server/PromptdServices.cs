@@ -1,9 +1,12 @@
 using Promptd.Core.Engines.Embedded;
 using Promptd.Core.Engines.Resolution;
+using Promptd.Core.Knowledge;
 using Promptd.Core.Prompts;
 using Promptd.Core.Runs;
 using Promptd.Core.Scheduling;
 using Promptd.Core.Storage;
+using Promptd.Core.TemplateRuns;
+using Promptd.Core.Templates;
 using Promptd.Core.Threads;
 using Promptd.Core.Users;
 
@@ -26,6 +29,9 @@ public sealed class PromptdServices
     public required QueuedPromptService QueuedPrompts { get; init; }
     public required ThreadService Threads { get; init; }
     public required UserService Users { get; init; }
+    public required TemplateService Templates { get; init; }
+    public required TemplateRunService TemplateRuns { get; init; }
+    public required KnowledgeBaseService KnowledgeBases { get; init; }
 
     /// <summary>Fires when the server begins to stop: long-lived requests (streams, sync waits) end then.</summary>
     public required CancellationToken Stopping { get; init; }

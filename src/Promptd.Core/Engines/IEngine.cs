@@ -33,6 +33,14 @@ public sealed record EngineRequest
     public int? MaxTokens { get; init; }
 
     public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>
+    /// Ends the answer early without losing its accounting (moderation cut the output): when it fires,
+    /// the engine stops before its next token and finishes as usual, the last chunk carrying
+    /// <see cref="FinishReason.Stop"/> and the usage so far. An engine that cannot do this may end
+    /// with <see cref="OperationCanceledException"/> instead, as for cancellation.
+    /// </summary>
+    public CancellationToken Finish { get; init; }
 }
 
 public sealed record ChatMessage(string Role, string Content);

@@ -1,4 +1,5 @@
 using Promptd.Core.Engines;
+using Promptd.Core.Moderation;
 
 namespace Promptd.Core.Runs;
 
@@ -44,6 +45,9 @@ public static class RunKinds
 {
     /// <summary>Submitted through the prompt queue dialect (`POST /prompt-svc/prompt`).</summary>
     public const string QueuedPrompt = "queued_prompt";
+
+    /// <summary>A run of a template version (Hyperleap's `POST /prompt-runs/run-sse` and `run-sync`).</summary>
+    public const string TemplateRun = "template_run";
 }
 
 /// <summary>
@@ -61,4 +65,20 @@ public sealed record RunInput
     public SamplingParameters Sampling { get; init; } = new();
     public int? MaxTokens { get; init; }
     public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>
+    /// The whole conversation, when the dialect renders it itself (a template version's messages):
+    /// the engine gets exactly these, and <see cref="Prompt"/> only describes the run (lists, search).
+    /// </summary>
+    public IReadOnlyList<ChatMessage>? Messages { get; init; }
+
+    /// <summary>Moderate this run: its input before the model is called, its output as it streams.</summary>
+    public RunModeration? Moderation { get; init; }
 }
+
+/// <summary>
+/// How a run is moderated: <see cref="Input"/> holds the texts the caller supplied (not the template's
+/// own text, see docs/moderation.md), classified before any model call; the output is classified as it
+/// streams. <see cref="Policy"/> decides what is filtered.
+/// </summary>
+public sealed record RunModeration(ModerationPolicy Policy, IReadOnlyList<string> Input);

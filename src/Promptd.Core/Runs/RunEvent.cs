@@ -1,4 +1,5 @@
 using Promptd.Core.Engines;
+using Promptd.Core.Moderation;
 
 namespace Promptd.Core.Runs;
 
@@ -44,6 +45,8 @@ public sealed record RunEvent
     /// <summary>The thread message holding the answer (Completed, when the run has a thread).</summary>
     public string? MessageId { get; init; }
     public DateTimeOffset? RetryAt { get; init; }
+    /// <summary>The run's moderation result (Completed, for moderated runs): every category, input and output together.</summary>
+    public IReadOnlyList<CategoryResult>? Moderation { get; init; }
 
     public bool IsTerminal => Type is RunEventType.Completed or RunEventType.Abandoned or RunEventType.Canceled;
 }

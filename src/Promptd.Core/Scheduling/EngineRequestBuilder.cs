@@ -6,7 +6,8 @@ using Promptd.Core.Threads;
 namespace Promptd.Core.Scheduling;
 
 /// <summary>
-/// Turns a run and its thread's earlier messages into an engine request. Without a template the
+/// Turns a run and its thread's earlier messages into an engine request. A run that carries its whole
+/// conversation (<see cref="RunInput.Messages"/>) sends it as it is. Without a template the
 /// engine gets chat messages (the model's own chat template applies); with one, every earlier
 /// question is rendered through the template followed by its answer, then the new question.
 /// </summary>
@@ -17,6 +18,13 @@ public static class EngineRequestBuilder
     public static EngineRequest Build(Run run, IReadOnlyList<ThreadMessage> history)
     {
         var input = run.Input;
+        if (input.Messages is { } conversation)
+        {
+            return new EngineRequest
+            {
+                ModelId = run.ModelId, Messages = conversation, Sampling = input.Sampling, MaxTokens = input.MaxTokens, Stop = input.Stop,
+            };
+        }
         if (input.Template is { } template)
         {
             var text = new StringBuilder();

@@ -10,6 +10,11 @@ public interface IPromptdStorage : IAsyncDisposable
     IRunEventStore Events { get; }
     IThreadStore Threads { get; }
     IUserStore Users { get; }
+    ITemplateStore Templates { get; }
+    ITemplateRunStore TemplateRuns { get; }
+    IKnowledgeBaseStore KnowledgeBases { get; }
+    /// <summary>The documents of every knowledge base: partitions and their inverted index.</summary>
+    Knowledge.Index.IKnowledgeIndexStore KnowledgeIndex { get; }
 
     /// <summary>Cheap round trip to the database, for /readyz.</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);

@@ -68,7 +68,7 @@ public sealed record RunSubmitResult(Run Run, bool Created);
 
 public sealed record RunCompletion(
     string RunId, string Owner, string Answer, FinishReason FinishReason, EngineUsage Usage,
-    string? AnswerMessageId, DateTimeOffset Now);
+    string? AnswerMessageId, DateTimeOffset Now, IReadOnlyList<Moderation.CategoryResult>? Moderation = null);
 
 public sealed record RunFailure(string RunId, string Owner, string Error, DateTimeOffset? RetryAt, DateTimeOffset Now);
 

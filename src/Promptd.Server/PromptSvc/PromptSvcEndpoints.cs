@@ -89,15 +89,7 @@ public static class PromptSvcEndpoints
 
     private static async Task ListAsync(HttpContext c, PromptdServices s)
     {
-        Query query;
-        using (var body = await JsonBody.ReadObjectAsync(c, emptyIsObject: true))
-        {
-            foreach (var p in body.RootElement.EnumerateObject())
-            {
-                if (p.Name != "query") throw DomainException.Invalid($"unknown property '{(p.Name.Length > 64 ? p.Name[..64] : p.Name)}' (expected \"query\")");
-            }
-            query = QueryParser.Parse(body.RootElement.TryGetProperty("query", out var q) ? q : null, QueuedPromptFields.Set);
-        }
+        var query = await QueryBody.ReadAsync(c, QueuedPromptFields.Set);
         var page = await s.QueuedPrompts.ListAsync(query, c.Caller(), c.RequestAborted);
         await JsonResponse.OkAsync(c, w =>
         {

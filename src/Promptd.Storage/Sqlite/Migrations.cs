@@ -92,6 +92,92 @@ internal static class Migrations
             CREATE INDEX run_events_run ON run_events(run_id, id);
             CREATE INDEX run_events_thread ON run_events(thread_id, id) WHERE thread_id IS NOT NULL;
             """),
+        (2, """
+            CREATE TABLE templates (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                user_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                description TEXT,
+                default_version_id TEXT NOT NULL,
+                version_count INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL);
+            CREATE INDEX templates_created ON templates(created_at, id);
+            CREATE INDEX templates_user_created ON templates(user_id, created_at, id);
+
+            -- Written once, never updated: a version is immutable.
+            CREATE TABLE template_versions (
+                id TEXT PRIMARY KEY,
+                template_id TEXT NOT NULL,
+                number INTEGER NOT NULL,
+                model_id TEXT NOT NULL,
+                content_json TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                UNIQUE (template_id, number));
+
+            CREATE TABLE template_labels (
+                template_id TEXT NOT NULL,
+                label TEXT NOT NULL,
+                version_id TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (template_id, label)) WITHOUT ROWID;
+            """),
+        (3, """
+            -- What a template run has besides its row in runs (same id).
+            CREATE TABLE template_runs (
+                run_id TEXT PRIMARY KEY,
+                template_id TEXT NOT NULL,
+                version_id TEXT NOT NULL,
+                version_number INTEGER NOT NULL,
+                message_id TEXT NOT NULL,
+                background INTEGER NOT NULL,
+                replacements_json TEXT NOT NULL,
+                unused_json TEXT NOT NULL,
+                citations_json TEXT NOT NULL);
+            CREATE INDEX template_runs_template ON template_runs(template_id);
+            CREATE INDEX template_runs_version ON template_runs(version_id);
+            """),
+        (4, """
+            CREATE TABLE knowledge_bases (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                user_id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                description TEXT,
+                created_at TEXT NOT NULL);
+            CREATE INDEX knowledge_bases_user ON knowledge_bases(user_id, seq);
+
+            CREATE TABLE knowledge_documents (
+                knowledge_base_id TEXT NOT NULL,
+                document_id TEXT NOT NULL,
+                file_id TEXT NOT NULL,
+                source_name TEXT NOT NULL,
+                source_url TEXT,
+                content_type TEXT NOT NULL,
+                last_update TEXT NOT NULL,
+                tags_json TEXT NOT NULL,
+                PRIMARY KEY (knowledge_base_id, document_id)) WITHOUT ROWID;
+
+            CREATE TABLE knowledge_partitions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                knowledge_base_id TEXT NOT NULL,
+                document_id TEXT NOT NULL,
+                section_number INTEGER NOT NULL,
+                partition_number INTEGER NOT NULL,
+                heading TEXT,
+                text TEXT NOT NULL,
+                length INTEGER NOT NULL);
+            CREATE INDEX knowledge_partitions_document ON knowledge_partitions(knowledge_base_id, document_id);
+
+            -- The inverted index: one row per (term, partition).
+            CREATE TABLE knowledge_postings (
+                term TEXT NOT NULL,
+                partition_id INTEGER NOT NULL,
+                tf INTEGER NOT NULL,
+                PRIMARY KEY (term, partition_id)) WITHOUT ROWID;
+            CREATE INDEX knowledge_postings_partition ON knowledge_postings(partition_id);
+            """),
     ];
 
     public static int Latest => Steps[^1].Version;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Promptd.Core;
 using Promptd.Core.Engines;
+using Promptd.Core.Moderation;
 using Promptd.Core.Runs;
 
 namespace Promptd.Storage.Sqlite;
@@ -31,6 +32,19 @@ internal static class RunEventCodec
             }
             if (e.MessageId is { } m) w.WriteString("messageId", m);
             if (e.RetryAt is { } r) w.WriteString("retryAt", Timestamps.ToText(r));
+            if (e.Moderation is { } moderation)
+            {
+                w.WriteStartArray("moderation");
+                foreach (var c in moderation)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("category", c.Category.ToWire());
+                    w.WriteString("severity", c.Severity.ToWire());
+                    w.WriteBoolean("filtered", c.Filtered);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -60,6 +74,20 @@ internal static class RunEventCodec
                 : null,
             MessageId = root.TryGetProperty("messageId", out var m) ? m.GetString() : null,
             RetryAt = root.TryGetProperty("retryAt", out var r) ? Timestamps.Parse(r.GetString()!) : null,
+            Moderation = root.TryGetProperty("moderation", out var mod) ? DecodeModeration(mod) : null,
         };
+    }
+
+    private static List<CategoryResult> DecodeModeration(JsonElement array)
+    {
+        var results = new List<CategoryResult>(array.GetArrayLength());
+        foreach (var c in array.EnumerateArray())
+        {
+            if (!ModerationNames.TryParseCategory(c.GetProperty("category").GetString(), out var category)
+                || !ModerationNames.TryParseSeverity(c.GetProperty("severity").GetString(), out var severity))
+                throw new FormatException("unknown moderation category or severity in a stored event");
+            results.Add(new CategoryResult(category, severity, c.GetProperty("filtered").GetBoolean()));
+        }
+        return results;
     }
 }

@@ -7,7 +7,12 @@ namespace Promptd.Storage.Sqlite;
 /// <summary>The parts of a run's input that are not columns of their own (prompt and template are).</summary>
 internal static class RunInputCodec
 {
-    private sealed record Stored(IReadOnlyList<ChatMessage>? Preamble, SamplingParameters? Sampling, int? MaxTokens, IReadOnlyList<string>? Stop);
+    private sealed record Stored(
+        IReadOnlyList<ChatMessage>? Preamble, SamplingParameters? Sampling, int? MaxTokens, IReadOnlyList<string>? Stop,
+        IReadOnlyList<ChatMessage>? Messages = null, StoredModeration? Moderation = null);
+
+    /// <summary>A moderation policy in its wire form (thresholds low|medium|high|off), with the input texts.</summary>
+    private sealed record StoredModeration(string Threshold, Dictionary<string, string?>? Categories, IReadOnlyList<string> Input);
 
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
@@ -16,7 +21,9 @@ internal static class RunInputCodec
             input.Preamble.Count == 0 ? null : input.Preamble,
             input.Sampling == new SamplingParameters() ? null : input.Sampling,
             input.MaxTokens,
-            input.Stop.Count == 0 ? null : input.Stop), Options);
+            input.Stop.Count == 0 ? null : input.Stop,
+            input.Messages,
+            input.Moderation is { } m ? Encode(m) : null), Options);
 
     public static RunInput Decode(string prompt, string? template, string json)
     {
@@ -29,6 +36,14 @@ internal static class RunInputCodec
             Sampling = s.Sampling ?? new SamplingParameters(),
             MaxTokens = s.MaxTokens,
             Stop = s.Stop ?? [],
+            Messages = s.Messages,
+            Moderation = s.Moderation is { } m ? new RunModeration(ModerationPolicyCodec.Decode(m.Threshold, m.Categories), m.Input) : null,
         };
+    }
+
+    private static StoredModeration Encode(RunModeration m)
+    {
+        var (threshold, categories) = ModerationPolicyCodec.Encode(m.Policy);
+        return new StoredModeration(threshold, categories, m.Input);
     }
 }

@@ -12,6 +12,8 @@ internal static class RunRows
         "error, answer, finish_reason, prompt_tokens, completion_tokens, created_at, updated_at, last_run, next_attempt_at, " +
         "lease_owner, lease_expires_at, request_hash";
 
+    public const int ColumnCount = 25;
+
     /// <summary>Reads a row selected with <see cref="Columns"/> starting at column <paramref name="o"/>.</summary>
     public static Run Read(SqliteDataReader r, int o = 0) => new()
     {

@@ -6,14 +6,20 @@ using Promptd.Core.Runs;
 namespace Promptd.Storage.Sqlite;
 
 /// <summary>
-/// Compiles a validated <see cref="Query"/> to SQL over the runs table. Only column names from the
-/// map below reach the SQL text; every value is a bound parameter. The order always ends with the
-/// id, and the cursor condition is "after (order values…, id)", so rows with equal order values are
-/// neither skipped nor repeated across pages. Nullable columns order as the empty text.
+/// What a list query reads: the FROM clause, the field → column map (the only names that reach the
+/// SQL text), the selected columns and how a row becomes an item.
+/// </summary>
+internal sealed record QuerySource<T>(string From, IReadOnlyDictionary<string, string> Columns, string Select, int SelectCount, Func<SqliteDataReader, T> Read);
+
+/// <summary>
+/// Compiles a validated <see cref="Query"/> to SQL over a <see cref="QuerySource{T}"/>. Only column
+/// names from the source's map reach the SQL text; every value is a bound parameter. The order always
+/// ends with the id, and the cursor condition is "after (order values…, id)", so rows with equal order
+/// values are neither skipped nor repeated across pages. Nullable columns order as the empty text.
 /// </summary>
 internal static class SqliteQueryCompiler
 {
-    private static readonly Dictionary<string, string> QueuedPromptColumns = new(StringComparer.Ordinal)
+    private static readonly QuerySource<Run> QueuedPrompts = new("runs", new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["id"] = "id",
         ["userId"] = "user_id",
@@ -29,37 +35,49 @@ internal static class SqliteQueryCompiler
         ["createdAt"] = "created_at",
         ["updatedAt"] = "updated_at",
         ["lastRun"] = "last_run",
-    };
+    }, RunRows.Columns, RunRows.ColumnCount, r => RunRows.Read(r));
 
-    public static async Task<QueryPage<Run>> RunQueuedPromptQueryAsync(
-        SqliteConnection c, Query query, string kind, string? userId, CancellationToken cancellationToken)
+    public static Task<QueryPage<Run>> RunQueuedPromptQueryAsync(
+        SqliteConnection c, Query query, string kind, string? userId, CancellationToken cancellationToken) =>
+        RunAsync(c, query, QueuedPrompts, kind, userId, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="query"/> over <paramref name="source"/>, limited to rows of <paramref name="kind"/>
+    /// (when the source has a kind column) and of <paramref name="userId"/> (when not null).
+    /// </summary>
+    public static async Task<QueryPage<T>> RunAsync<T>(
+        SqliteConnection c, Query query, QuerySource<T> source, string? kind, string? userId, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder();
         var parameters = new List<(string, object?)>();
-        var where = new StringBuilder("kind = $kind");
-        parameters.Add(("$kind", kind));
+        var where = new StringBuilder("1 = 1");
+        if (kind is not null)
+        {
+            where.Append(" AND kind = $kind");
+            parameters.Add(("$kind", kind));
+        }
         if (userId is not null)
         {
-            where.Append(" AND user_id = $user");
+            where.Append(" AND ").Append(source.Columns["userId"]).Append(" = $user");
             parameters.Add(("$user", userId));
         }
         foreach (var f in query.Filters)
         {
             where.Append(" AND (");
-            AppendFilter(where, f, parameters);
+            AppendFilter(where, f, source, parameters);
             where.Append(')');
         }
 
         long? count = null;
         if (query.Count)
         {
-            await using var countCmd = Command(c, "SELECT COUNT(*) FROM runs WHERE " + where, parameters);
+            await using var countCmd = Command(c, "SELECT COUNT(*) FROM " + source.From + " WHERE " + where, parameters);
             count = (long)(await countCmd.ExecuteScalarAsync(cancellationToken))!;
         }
 
         var keys = new List<(string Expr, bool Desc)>();
-        foreach (var o in query.OrderBys) keys.Add((Expr(o.Field), o.Desc));
-        if (!query.EndsWithId) keys.Add(("id", query.OrderBys[^1].Desc));
+        foreach (var o in query.OrderBys) keys.Add((Expr(o.Field, source), o.Desc));
+        if (!query.EndsWithId) keys.Add((source.Columns["id"], query.OrderBys[^1].Desc));
 
         if (query.After is { } after && !query.Randomize)
         {
@@ -68,9 +86,9 @@ internal static class SqliteQueryCompiler
         }
 
         // The order values are selected after the row so the next cursor can be built from them.
-        sql.Append("SELECT ").Append(RunRows.Columns);
+        sql.Append("SELECT ").Append(source.Select);
         foreach (var (expr, _) in keys) sql.Append(", ").Append(expr);
-        sql.Append(" FROM runs WHERE ").Append(where).Append(" ORDER BY ");
+        sql.Append(" FROM ").Append(source.From).Append(" WHERE ").Append(where).Append(" ORDER BY ");
         if (query.Randomize) sql.Append("random()");
         else
         {
@@ -83,7 +101,7 @@ internal static class SqliteQueryCompiler
         sql.Append(" LIMIT $limit");
         parameters.Add(("$limit", query.Limit + 1));
 
-        var items = new List<Run>(Math.Min(query.Limit, 256));
+        var items = new List<T>(Math.Min(query.Limit, 256));
         object?[]? lastKey = null;
         var more = false;
         await using (var cmd = Command(c, sql.ToString(), parameters))
@@ -96,29 +114,26 @@ internal static class SqliteQueryCompiler
                     more = true;
                     break;
                 }
-                items.Add(RunRows.Read(r));
+                items.Add(source.Read(r));
                 lastKey = new object?[keys.Count];
-                for (var i = 0; i < keys.Count; i++) lastKey[i] = r.GetValue(RunRowsColumnCount + i);
+                for (var i = 0; i < keys.Count; i++) lastKey[i] = r.GetValue(source.SelectCount + i);
             }
         }
         IReadOnlyList<object?>? cursor = more && !query.Randomize ? CursorValues(lastKey!, query) : null;
-        return new QueryPage<Run>(items, cursor, count);
+        return new QueryPage<T>(items, cursor, count);
     }
 
-    private const int RunRowsColumnCount = 25;
-
-    private static string Column(QueryField f) => QueuedPromptColumns[f.Name];
-
-    private static string Expr(QueryField f) => f.Nullable ? $"COALESCE({Column(f)}, '')" : Column(f);
+    private static string Expr<T>(QueryField f, QuerySource<T> source) =>
+        f.Nullable ? $"COALESCE({source.Columns[f.Name]}, '')" : source.Columns[f.Name];
 
     private static object ToDb(object v) => v is bool b ? (b ? 1L : 0L) : v;
 
-    private static void AppendFilter(StringBuilder sb, Filter f, List<(string, object?)> parameters)
+    private static void AppendFilter<T>(StringBuilder sb, Filter f, QuerySource<T> source, List<(string, object?)> parameters)
     {
         for (var fi = 0; fi < f.Fields.Count; fi++)
         {
             if (fi > 0) sb.Append(" OR ");
-            var col = Column(f.Fields[fi]);
+            var col = source.Columns[f.Fields[fi].Name];
             switch (f.Op)
             {
                 case FilterOp.Equals or FilterOp.IsInList or FilterOp.Intersects:

@@ -15,23 +15,29 @@ internal sealed class SqliteRunStore(SqliteStorage storage, SqliteWriter writer)
         writer.ExecuteAsync(ctx =>
         {
             if (RunRows.ReadOne(ctx.Command(SelectById, ("$id", run.Id))) is { } existing) return new RunSubmitResult(existing, false);
-            var now = Timestamps.ToText(run.CreatedAt);
-            if (run.ThreadId is { } threadId)
-            {
-                ctx.Execute(
-                    "INSERT INTO threads (id, user_id, title, created_at, updated_at) VALUES ($id, $user, '', $now, $now) ON CONFLICT (id) DO NOTHING",
-                    ("$id", threadId), ("$user", run.UserId), ("$now", now));
-            }
-            var seq = (long)ctx.Command(
-                "INSERT INTO runs (id, kind, user_id, thread_id, model_id, prompt, template, input_json, sync, status, run_count, max_retries, " +
-                "created_at, updated_at, request_hash) VALUES ($id, $kind, $user, $thread, $model, $prompt, $template, $input, $sync, $status, 0, $max, " +
-                "$now, $now, $hash) RETURNING seq",
-                ("$id", run.Id), ("$kind", run.Kind), ("$user", run.UserId), ("$thread", run.ThreadId), ("$model", run.ModelId),
-                ("$prompt", run.Input.Prompt), ("$template", run.Input.Template), ("$input", RunInputCodec.Encode(run.Input)),
-                ("$sync", run.Sync ? 1 : 0), ("$status", RunStatus.Scheduled.ToWire()), ("$max", run.MaxRetries),
-                ("$now", now), ("$hash", run.RequestHash)).ExecuteScalar()!;
-            return new RunSubmitResult(run with { Seq = seq, Status = RunStatus.Scheduled, RunCount = 0 }, true);
+            return new RunSubmitResult(Insert(ctx, run), true);
         });
+
+    /// <summary>Inserts a scheduled run (creating its thread if missing) inside a write operation; returns it as stored.</summary>
+    internal static Run Insert(WriteContext ctx, Run run)
+    {
+        var now = Timestamps.ToText(run.CreatedAt);
+        if (run.ThreadId is { } threadId)
+        {
+            ctx.Execute(
+                "INSERT INTO threads (id, user_id, title, created_at, updated_at) VALUES ($id, $user, '', $now, $now) ON CONFLICT (id) DO NOTHING",
+                ("$id", threadId), ("$user", run.UserId), ("$now", now));
+        }
+        var seq = (long)ctx.Command(
+            "INSERT INTO runs (id, kind, user_id, thread_id, model_id, prompt, template, input_json, sync, status, run_count, max_retries, " +
+            "created_at, updated_at, request_hash) VALUES ($id, $kind, $user, $thread, $model, $prompt, $template, $input, $sync, $status, 0, $max, " +
+            "$now, $now, $hash) RETURNING seq",
+            ("$id", run.Id), ("$kind", run.Kind), ("$user", run.UserId), ("$thread", run.ThreadId), ("$model", run.ModelId),
+            ("$prompt", run.Input.Prompt), ("$template", run.Input.Template), ("$input", RunInputCodec.Encode(run.Input)),
+            ("$sync", run.Sync ? 1 : 0), ("$status", RunStatus.Scheduled.ToWire()), ("$max", run.MaxRetries),
+            ("$now", now), ("$hash", run.RequestHash)).ExecuteScalar()!;
+        return run with { Seq = seq, Status = RunStatus.Scheduled, RunCount = 0 };
+    }
 
     public async Task<Run?> GetAsync(string id, CancellationToken cancellationToken)
     {
@@ -114,7 +120,7 @@ internal sealed class SqliteRunStore(SqliteStorage storage, SqliteWriter writer)
             EventWrites.Append(ctx, new RunEvent
             {
                 RunId = run.Id, ThreadId = run.ThreadId, Type = RunEventType.Completed, Attempt = run.RunCount,
-                FinishReason = c.FinishReason, Usage = c.Usage, MessageId = messageId,
+                FinishReason = c.FinishReason, Usage = c.Usage, MessageId = messageId, Moderation = c.Moderation,
             }, c.Now);
             return true;
         });

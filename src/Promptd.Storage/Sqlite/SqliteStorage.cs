@@ -39,12 +39,20 @@ public sealed class SqliteStorage : IPromptdStorage
         Events = new SqliteRunEventStore(this, writer);
         Threads = new SqliteThreadStore(this, writer);
         Users = new SqliteUserStore(this, writer);
+        Templates = new SqliteTemplateStore(this, writer);
+        TemplateRuns = new SqliteTemplateRunStore(this, writer);
+        KnowledgeBases = new SqliteKnowledgeBaseStore(this, writer);
+        KnowledgeIndex = new SqliteKnowledgeIndexStore(this, writer);
     }
 
     public IRunStore Runs { get; }
     public IRunEventStore Events { get; }
     public IThreadStore Threads { get; }
     public IUserStore Users { get; }
+    public ITemplateStore Templates { get; }
+    public ITemplateRunStore TemplateRuns { get; }
+    public IKnowledgeBaseStore KnowledgeBases { get; }
+    public Promptd.Core.Knowledge.Index.IKnowledgeIndexStore KnowledgeIndex { get; }
 
     /// <summary>Opens (creating and migrating when needed) the database; committed events go to <paramref name="sink"/>.</summary>
     public static SqliteStorage Open(SqliteStorageOptions options, IRunEventSink sink, ILogger logger)

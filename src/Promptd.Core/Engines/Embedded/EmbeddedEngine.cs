@@ -55,10 +55,12 @@ public sealed class EmbeddedEngine : IEngine, IDisposable
             var prompt = Tokenize(model, request);
             var sampler = new Sampler(session.VocabSize, ToSamplingOptions(request.Sampling));
             var options = new GenerationOptions { MaxTokens = request.MaxTokens ?? _options.DefaultMaxTokens, StopStrings = request.Stop };
+            // The generator stops between tokens on either signal; which one fired decides cancel or finish.
+            using var stop = request.Finish.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, request.Finish) : null;
             IAsyncEnumerable<GenerationChunk> chunks;
             try
             {
-                chunks = new TextGenerator(session, model.Tokenizer).GenerateAsync(prompt, sampler, options, cancellationToken);
+                chunks = new TextGenerator(session, model.Tokenizer).GenerateAsync(prompt, sampler, options, stop?.Token ?? cancellationToken);
             }
             catch (Exception e) when (e is ContextOverflowException or ArgumentException)
             {
@@ -72,7 +74,9 @@ public sealed class EmbeddedEngine : IEngine, IDisposable
                     if (chunk.Text.Length > 0) yield return new EngineChunk(chunk.Text);
                     continue;
                 }
-                if (result.FinishReason == GenerationFinish.Cancelled) throw new OperationCanceledException(cancellationToken);
+                if (result.FinishReason == GenerationFinish.Cancelled && !request.Finish.IsCancellationRequested)
+                    throw new OperationCanceledException(cancellationToken);
+                cancellationToken.ThrowIfCancellationRequested();
                 var usage = new EngineUsage(result.PromptTokens, result.CompletionTokens,
                     result.TimeToFirstToken.TotalMilliseconds, result.GenerationTime.TotalMilliseconds);
                 var finish = result.FinishReason == GenerationFinish.Length ? FinishReason.Length : FinishReason.Stop;
