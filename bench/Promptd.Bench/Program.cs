@@ -10,9 +10,15 @@ if (what is "queue" or "all")
         args.Length > 2 && what == "queue" ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 64);
 }
 if (what is "list" or "all") await ListBenchmark.RunAsync(args.Length > 1 && what == "list" ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
-if (what is not ("queue" or "list" or "all"))
+if (what is "hyperleap-sse")
 {
-    Console.Error.WriteLine("usage: Promptd.Bench [queue [N [CLIENTS]] | list [N] | all]");
+    await HyperleapSseBenchmark.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 12,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 64);
+}
+if (what is not ("queue" or "list" or "all" or "hyperleap-sse"))
+{
+    Console.Error.WriteLine("usage: Promptd.Bench [queue [N [CLIENTS]] | list [N] | hyperleap-sse [ROUNDS [TOKENS]] | all]");
     return 2;
 }
 return 0;
