@@ -34,6 +34,7 @@ public static class ModelsEndpoints
         }));
         app.MapGet("/models/{**modelId}", (HttpContext c, string modelId) =>
         {
+            modelId = Uri.UnescapeDataString(modelId);
             var m = s.Models.Find(modelId) ?? throw DomainException.NotFound(s.Models.WhyUnavailable(modelId) ?? $"model '{modelId}' not found");
             return JsonResponse.OkAsync(c, w =>
             {

@@ -52,7 +52,7 @@ internal sealed class CompletionStream(HttpContext context, PromptdServices serv
                 }
                 bool more = await pending;
                 pending = null;
-                if (!more) return false;
+                if (!more) throw new RequestException(500, "the run's event stream ended before its outcome");
                 var e = events.Current;
                 if (_sse is null)
                 {

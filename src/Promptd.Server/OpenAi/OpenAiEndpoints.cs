@@ -23,6 +23,8 @@ public static class OpenAiEndpoints
         app.MapGet("/v1/models", (HttpContext c) => JsonResponse.OkAsync(c, w => OpenAiWire.WriteModelList(w, s.Models.List())));
         app.MapGet("/v1/models/{**model}", (HttpContext c, string model) =>
         {
+            // A catch-all keeps %2F as it came, and the SDKs escape the slashes of an id.
+            model = Uri.UnescapeDataString(model);
             var found = s.Models.Find(model) ?? throw OpenAiErrors.ModelNotFound(s.Models.WhyUnavailable(model) ?? $"model '{model}' does not exist");
             return JsonResponse.OkAsync(c, w => OpenAiWire.WriteModelMembers(w, found));
         });

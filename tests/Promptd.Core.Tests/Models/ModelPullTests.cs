@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Promptd.Core.Models;
+using Promptd.TestSupport.Http;
 
 namespace Promptd.Core.Tests.Models;
 

@@ -18,6 +18,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
     public int Pid => _process.Id;
 
+    /// <summary>What the process has printed so far (standard output and error, line by line).</summary>
+    public IReadOnlyList<string> Output
+    {
+        get
+        {
+            lock (_output) return [.. _output];
+        }
+    }
+
     public static async Task<ServerProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "promptd.dll");
