@@ -27,13 +27,11 @@ internal sealed class CompletionStream(HttpContext context, PromptdServices serv
     private enum Step
     {
         Continue,
-        /// <summary>The run ended and its outcome was sent.</summary>
+        /// <summary>The run ended (or was canceled here) and its outcome was sent.</summary>
         RunEnded,
-        /// <summary>The stream ended with the run unfinished (it retries for nobody): cancel it.</summary>
-        Abandon,
     }
 
-    /// <summary>Streams until the run ends; false when it did not (the client left, the server stops, or the answer broke off).</summary>
+    /// <summary>Streams until the run ends; false when it did not (the client left or the server stops).</summary>
     public async Task<bool> RunAsync()
     {
         using var leave = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, services.Stopping);
@@ -61,13 +59,11 @@ internal sealed class CompletionStream(HttpContext context, PromptdServices serv
                     if (e.Type == RunEventType.Canceled) throw new RequestException(500, "the request was canceled on the server");
                     await StartAsync();
                 }
-                var step = await HandleAsync(e);
-                if (step != Step.Continue) return step == Step.RunEnded;
+                if (await HandleAsync(e) == Step.RunEnded) return true;
             }
             while (await events.MoveNextAsync())
             {
-                var step = await HandleAsync(events.Current);
-                if (step != Step.Continue) return step == Step.RunEnded;
+                if (await HandleAsync(events.Current) == Step.RunEnded) return true;
             }
             return false;
         }
@@ -110,8 +106,10 @@ internal sealed class CompletionStream(HttpContext context, PromptdServices serv
                 await WriteAsync(b => OpenAiWire.AppendFrame(b, w => OpenAiWire.WriteChunkMembers(w, _head, null, e.Text, null, includeUsage)));
                 return Step.Continue;
             case RunEventType.Errored when _sentText:
+                // Canceled before its retry starts: a second answer could not reach this client anyway.
+                await OpenAiEndpoints.CancelAsync(services, run.Id);
                 await FailAsync($"the answer broke off: {e.Error}");
-                return Step.Abandon;
+                return Step.RunEnded;
             case RunEventType.Completed:
                 await WriteAsync(b =>
                 {
@@ -132,12 +130,20 @@ internal sealed class CompletionStream(HttpContext context, PromptdServices serv
         }
     }
 
-    /// <summary>Sends the error as OpenAI's error object, then cuts the connection (no [DONE]).</summary>
+    /// <summary>
+    /// Sends the error as OpenAI's error object (the npm and Python clients raise it), then cuts the
+    /// connection without [DONE], so a client that ignores error objects (the .NET SDK) sees a broken
+    /// stream rather than a short answer. A flush only hands bytes to the transport, and cutting drops
+    /// what it has not sent yet: the error gets a moment to leave first.
+    /// </summary>
     private async Task FailAsync(string message)
     {
         await WriteAsync(b => OpenAiWire.AppendFrame(b, w => OpenAiErrors.WriteError(w, 500, message, "run_failed", null)));
+        await Task.Delay(ErrorGrace, CancellationToken.None);
         context.Abort();
     }
+
+    private static readonly TimeSpan ErrorGrace = TimeSpan.FromMilliseconds(100);
 
     private Task WriteAsync(Action<ArrayBufferWriter<byte>> frames)
     {
