@@ -52,6 +52,29 @@ public static class ServerSentEvents
         }
     }
 
+    /// <summary>
+    /// Appends one event: an <c>event:</c> line when <paramref name="type"/> is given, then a
+    /// <c>data:</c> line holding a JSON object with the members <paramref name="writeMembers"/> writes,
+    /// then the blank line that ends it.
+    /// </summary>
+    public static void AppendEvent(ArrayBufferWriter<byte> buffer, string? type, Action<Utf8JsonWriter> writeMembers)
+    {
+        if (type is not null)
+        {
+            Append(buffer, "event: ");
+            Append(buffer, type);
+            Append(buffer, "\n");
+        }
+        Append(buffer, "data: ");
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            writeMembers(w);
+            w.WriteEndObject();
+        }
+        Append(buffer, "\n\n");
+    }
+
     private static bool Format(RunEvent e, Render render, ArrayBufferWriter<byte> buffer)
     {
         var data = new ArrayBufferWriter<byte>(128);

@@ -4,8 +4,6 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Promptd.Core;
-using Promptd.Core.Engines.Embedded;
-using Promptd.Core.Engines.Resolution;
 using Promptd.Core.Models;
 using Promptd.Server.Http;
 
@@ -121,16 +119,7 @@ public static class ModelsEndpoints
     private static ReadOnlyMemory<byte> Frame(ArrayBufferWriter<byte> buffer, string type, Action<Utf8JsonWriter> writeMembers)
     {
         buffer.ResetWrittenCount();
-        buffer.Write("event: "u8);
-        buffer.Write(System.Text.Encoding.UTF8.GetBytes(type));
-        buffer.Write("\ndata: "u8);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            writeMembers(w);
-            w.WriteEndObject();
-        }
-        buffer.Write("\n\n"u8);
+        ServerSentEvents.AppendEvent(buffer, type, writeMembers);
         return buffer.WrittenMemory;
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Promptd.Core.Engines;
 using Promptd.Core.Engines.Resolution;
 using Promptd.Core.Runs;
+using Promptd.Server.Http;
 
 namespace Promptd.Server.OpenAi;
 
@@ -150,18 +151,9 @@ public static class OpenAiWire
         _ => "stop",
     };
 
-    /// <summary>Appends one SSE <c>data:</c> frame: a JSON object with the members <paramref name="writeMembers"/> writes.</summary>
-    public static void AppendFrame(ArrayBufferWriter<byte> buffer, Action<Utf8JsonWriter> writeMembers)
-    {
-        buffer.Write("data: "u8);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            writeMembers(w);
-            w.WriteEndObject();
-        }
-        buffer.Write("\n\n"u8);
-    }
+    /// <summary>Appends one <c>data:</c> frame (no <c>event:</c> line: the npm client would hand such events out raw).</summary>
+    public static void AppendFrame(ArrayBufferWriter<byte> buffer, Action<Utf8JsonWriter> writeMembers) =>
+        ServerSentEvents.AppendEvent(buffer, null, writeMembers);
 
     public static void AppendDone(ArrayBufferWriter<byte> buffer) => buffer.Write("data: [DONE]\n\n"u8);
 }

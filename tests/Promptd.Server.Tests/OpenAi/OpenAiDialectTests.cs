@@ -248,6 +248,20 @@ public sealed class OpenAiDialectTests(OpenAiDialectTests.Fixture fixture) : ICl
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_the_dialect_and_the_model_registry_with_every_reference_resolved()
+    {
+        using var anonymous = new Api(S.BaseUrl, null);
+        var doc = (await anonymous.GetAsync("/openapi.json")).ExpectOk();
+
+        var paths = doc.Json.GetProperty("paths");
+        foreach (var path in new[] { "/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/models/{model}", "/models", "/models/{modelId}", "/models/pull" })
+            Assert.True(paths.TryGetProperty(path, out _), path);
+        var components = doc.Json.GetProperty("components");
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(doc.Body, "\"#/components/(\\w+)/(\\w+)\""))
+            Assert.True(components.GetProperty(m.Groups[1].Value).TryGetProperty(m.Groups[2].Value, out _), m.Value);
+    }
+
+    [Fact]
     public async Task A_prompt_longer_than_the_context_is_a_400_whether_streamed_or_not()
     {
         using var api = V1;
