@@ -40,17 +40,22 @@ internal sealed class CompletionStream(HttpContext context, PromptdServices serv
         try
         {
             // Before the response starts: wait for the first event that says something, at most a heartbeat.
+            var startAnyway = Task.Delay(services.Options.Heartbeat, leave.Token);
             while (_sse is null)
             {
                 pending = events.MoveNextAsync().AsTask();
-                if (await Task.WhenAny(pending, Task.Delay(services.Options.Heartbeat, leave.Token)) != pending)
+                if (await Task.WhenAny(pending, startAnyway) != pending)
                 {
                     leave.Token.ThrowIfCancellationRequested();
                     await StartAsync();
                 }
                 bool more = await pending;
                 pending = null;
-                if (!more) throw new RequestException(500, "the run's event stream ended before its outcome");
+                if (!more)
+                {
+                    if (_sse is null) throw new RequestException(500, "the run's event stream ended before its outcome");
+                    return false;
+                }
                 var e = events.Current;
                 if (_sse is null)
                 {
