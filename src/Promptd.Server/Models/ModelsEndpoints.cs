@@ -66,6 +66,10 @@ public static class ModelsEndpoints
             {
                 throw new RequestException(StatusOf(e.Failure), e.Message);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new RequestException(500, CannotWrite(e));
+            }
             s.Models.OnInstalled(id.Value);
             await JsonResponse.OkAsync(c, w => ModelsWire.WritePullResult(w, result));
             return;
@@ -97,12 +101,12 @@ public static class ModelsEndpoints
             {
                 result = await pull;
             }
-            catch (ModelPullException e)
+            catch (Exception e) when (e is ModelPullException or IOException or UnauthorizedAccessException)
             {
                 await sse.WriteAsync(Frame(buffer, "error", w =>
                 {
-                    w.WriteString("error", e.Message);
-                    w.WriteString("failure", FailureName(e.Failure));
+                    w.WriteString("error", e is ModelPullException ? e.Message : CannotWrite(e));
+                    w.WriteString("failure", e is ModelPullException p ? FailureName(p.Failure) : "storage");
                 }));
                 return;
             }
@@ -115,6 +119,9 @@ public static class ModelsEndpoints
             await Task.WhenAny(pull);
         }
     }
+
+    /// <summary>A full disk or a read-only folder: the admin who pulls is the one who can fix it.</summary>
+    private static string CannotWrite(Exception e) => $"cannot write the models folder: {e.Message}";
 
     private static ReadOnlyMemory<byte> Frame(ArrayBufferWriter<byte> buffer, string type, Action<Utf8JsonWriter> writeMembers)
     {
