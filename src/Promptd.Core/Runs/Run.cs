@@ -44,6 +44,12 @@ public static class RunKinds
 {
     /// <summary>Submitted through the prompt queue dialect (`POST /prompt-svc/prompt`).</summary>
     public const string QueuedPrompt = "queued_prompt";
+
+    /// <summary>An OpenAI-compatible chat completion (`POST /v1/chat/completions`).</summary>
+    public const string ChatCompletion = "chat_completion";
+
+    /// <summary>An OpenAI-compatible text completion (`POST /v1/completions`): the prompt goes to the model as it is.</summary>
+    public const string Completion = "completion";
 }
 
 /// <summary>
@@ -55,6 +61,8 @@ public static class RunKinds
 public sealed record RunInput
 {
     public required string Prompt { get; init; }
+    /// <summary>The role <see cref="Prompt"/> is sent with in chat form; null means "user" (an OpenAI request may end with another role).</summary>
+    public string? PromptRole { get; init; }
     public string? Template { get; init; }
     /// <summary>Extra leading messages (e.g. a template version's system message).</summary>
     public IReadOnlyList<ChatMessage> Preamble { get; init; } = [];

@@ -7,7 +7,7 @@ namespace Promptd.Storage.Sqlite;
 /// <summary>The parts of a run's input that are not columns of their own (prompt and template are).</summary>
 internal static class RunInputCodec
 {
-    private sealed record Stored(IReadOnlyList<ChatMessage>? Preamble, SamplingParameters? Sampling, int? MaxTokens, IReadOnlyList<string>? Stop);
+    private sealed record Stored(IReadOnlyList<ChatMessage>? Preamble, SamplingParameters? Sampling, int? MaxTokens, IReadOnlyList<string>? Stop, string? PromptRole = null);
 
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
@@ -16,7 +16,8 @@ internal static class RunInputCodec
             input.Preamble.Count == 0 ? null : input.Preamble,
             input.Sampling == new SamplingParameters() ? null : input.Sampling,
             input.MaxTokens,
-            input.Stop.Count == 0 ? null : input.Stop), Options);
+            input.Stop.Count == 0 ? null : input.Stop,
+            input.PromptRole), Options);
 
     public static RunInput Decode(string prompt, string? template, string json)
     {
@@ -29,6 +30,7 @@ internal static class RunInputCodec
             Sampling = s.Sampling ?? new SamplingParameters(),
             MaxTokens = s.MaxTokens,
             Stop = s.Stop ?? [],
+            PromptRole = s.PromptRole,
         };
     }
 }

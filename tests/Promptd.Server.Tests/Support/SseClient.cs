@@ -31,10 +31,11 @@ public sealed class SseClient : IAsyncDisposable
 
     public HttpResponseMessage Response => _response;
 
-    public static async Task<SseClient> OpenAsync(string baseUrl, string key, string path, long? lastEventId = null, bool paused = false)
+    public static async Task<SseClient> OpenAsync(string baseUrl, string key, string path, long? lastEventId = null, bool paused = false, object? postBody = null)
     {
         var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = Timeout.InfiniteTimeSpan };
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        var request = new HttpRequestMessage(postBody is null ? HttpMethod.Get : HttpMethod.Post, path);
+        if (postBody is not null) request.Content = new StringContent(JsonSerializer.Serialize(postBody), System.Text.Encoding.UTF8, "application/json");
         request.Headers.Add("x-hl-api-key", key);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         if (lastEventId is { } id) request.Headers.Add("Last-Event-ID", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
