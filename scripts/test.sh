@@ -3,6 +3,10 @@
 # Extra arguments go to `dotnet test` (e.g. --filter FullyQualifiedName~Gguf).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The OpenAI-compatibility tests drive the official openai npm client (pinned by package-lock.json).
+if [[ ! -d tests/js/node_modules/openai ]]; then
+  npm ci --prefix tests/js --no-audit --no-fund
+fi
 results=$(mktemp -d)
 dotnet test Promptd.slnx -c Release --logger trx --results-directory "$results" "$@"
 rc=$?

@@ -12,6 +12,8 @@ public static class CommandLine
         (TokenizeCommand.Verb, TokenizeCommand.Summary, TokenizeCommand.RunAsync),
         ("eval-logits", "evaluate token ids with a GGUF model and write the logits", EvalLogitsCommand.RunAsync),
         (GenerateCommand.Verb, GenerateCommand.Summary, GenerateCommand.RunAsync),
+        (RunCommand.Verb, RunCommand.Summary, RunCommand.RunAsync),
+        (ChatCommand.Verb, ChatCommand.Summary, ChatCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Promptd.Core.Engines.Diagnostic;
 using Promptd.Core.Engines.Embedded;
-using Promptd.Core.Models;
 using Promptd.Core.Engines.Resolution;
 using Promptd.Core.Engines.Testing;
 using Promptd.Core.Knowledge;
@@ -14,6 +13,8 @@ using Promptd.Core.Knowledge.Analysis;
 using Promptd.Core.Knowledge.Retrieval;
 using Promptd.Core.TemplateRuns;
 using Promptd.Core.Templates;
+using Promptd.Core.Engines.Upstream;
+using Promptd.Core.Models;
 using Promptd.Core.Prompts;
 using Promptd.Core.Runs;
 using Promptd.Core.Scheduling;
@@ -24,6 +25,8 @@ using Promptd.Server.ChatSvc;
 using Promptd.Server.Health;
 using Promptd.Server.Hyperleap;
 using Promptd.Server.Http;
+using Promptd.Server.Models;
+using Promptd.Server.OpenAi;
 using Promptd.Server.OpenApi;
 using Promptd.Server.PromptSvc;
 using Promptd.Storage.Sqlite;
@@ -54,6 +57,8 @@ public sealed class PromptdServer : IAsyncDisposable
 
     public static async Task<PromptdServer> StartAsync(PromptdServerOptions options, CancellationToken cancellationToken = default)
     {
+        // Checked before anything is opened: a bad setting is a start-up error with nothing to clean up.
+        var settings = ModelSettings.Index(options.ModelSettings);
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         var modelsDirectory = Path.Combine(dataDirectory, "models");
         Directory.CreateDirectory(modelsDirectory);
@@ -71,15 +76,25 @@ public sealed class PromptdServer : IAsyncDisposable
         var hub = new RunEventHub(options.EventBufferSize);
         var storage = SqliteStorage.Open(
             new SqliteStorageOptions { Path = Path.Combine(dataDirectory, "promptd.db"), SynchronousFull = options.SynchronousFull }, hub, logger);
-        var models = new ModelsFolder(modelsDirectory);
-        var embedded = new EmbeddedEngine(models, options.Embedded, options.Time);
+        var folder = new ModelsFolder(modelsDirectory);
+        var embedded = new EmbeddedEngine(folder, EmbeddedOptions(options.Embedded, settings.Values), options.Time);
+        UpstreamEngine? upstream = null;
+        ModelPuller? puller = null;
         try
         {
-            var gguf = new GgufModelProvider(models, embedded);
-            var engines = BuildEngines(options, gguf);
-            var attempt = new RunAttempt(storage, engines, options.ModerationClassifier, options.Scheduler, options.Time, logger);
+            upstream = options.Upstreams.Count > 0 ? new UpstreamEngine(options.Upstreams, f => LogUpstreamFailure(logger, f)) : null;
+            puller = new ModelPuller(folder, options.Pull);
+            var gguf = new GgufModelProvider(folder, embedded);
+            var engines = BuildEngines(options, gguf, upstream);
+            var models = new ModelRegistry(engines, gguf, upstream, settings.Values, options.Time);
+            // A model's own concurrency setting, unless Scheduler:Concurrency names the model too.
+            foreach (var m in settings.Values)
+            {
+                if (m.Concurrency is { } n) options.Scheduler.ConcurrencyByModel.TryAdd(m.ModelId, n);
+            }
+            var attempt = new RunAttempt(storage, models, options.ModerationClassifier, options.Scheduler, options.Time, logger);
             var scheduler = new Scheduler(storage, attempt, options.Scheduler, options.Time, logger);
-            var templates = new TemplateService(storage, engines, options.Time);
+            var templates = new TemplateService(storage, models, options.Time);
             var services = new PromptdServices
             {
                 Options = options,
@@ -88,8 +103,11 @@ public sealed class PromptdServer : IAsyncDisposable
                 EventStream = new RunEventStream(storage.Events, storage.Runs, hub),
                 Engines = engines,
                 Embedded = gguf.Engine,
+                Models = models,
+                Upstream = upstream,
+                Puller = puller,
                 Scheduler = scheduler,
-                QueuedPrompts = new QueuedPromptService(storage, scheduler, engines, options.Time),
+                QueuedPrompts = new QueuedPromptService(storage, scheduler, models, options.Time),
                 Threads = new ThreadService(storage, options.Time),
                 Users = new UserService(storage, options.Time),
                 Templates = templates,
@@ -104,7 +122,7 @@ public sealed class PromptdServer : IAsyncDisposable
             {
                 options.Console.WriteLine($"Created the admin user. Admin API key (shown only this once): {generatedKey}");
             }
-            PrintModelNotes(options, engines, gguf);
+            PrintModelNotes(options, models);
 
             app.Use((context, next) => HttpErrors.HandleAsync(context, next, logger));
             app.Use((context, next) => Authentication.HandleAsync(context, next, services.Users));
@@ -114,6 +132,8 @@ public sealed class PromptdServer : IAsyncDisposable
             PromptSvcEndpoints.Map(app, services);
             ChatSvcEndpoints.Map(app, services);
             HyperleapEndpoints.Map(app, services);
+            OpenAiEndpoints.Map(app, services);
+            ModelsEndpoints.Map(app, services);
 
             await scheduler.StartAsync(cancellationToken);
             await app.StartAsync(cancellationToken);
@@ -122,6 +142,8 @@ public sealed class PromptdServer : IAsyncDisposable
         }
         catch
         {
+            upstream?.Dispose();
+            puller?.Dispose();
             embedded.Dispose();
             await storage.DisposeAsync();
             await app.DisposeAsync();
@@ -129,33 +151,65 @@ public sealed class PromptdServer : IAsyncDisposable
         }
     }
 
-    private static EngineRegistry BuildEngines(PromptdServerOptions options, GgufModelProvider gguf)
+    private static EngineRegistry BuildEngines(PromptdServerOptions options, GgufModelProvider gguf, UpstreamEngine? upstream)
     {
         var registry = new EngineRegistry();
         foreach (var (modelId, engine) in options.ExtraEngines) registry.Register(modelId, engine);
+        if (upstream is not null)
+        {
+            foreach (var modelId in upstream.ModelIds) registry.Register(modelId, upstream);
+        }
         registry.AddProvider(new EchoEngineProvider());
         if (options.ScriptedEngines) registry.AddProvider(new ScriptedEngineProvider());
         registry.AddProvider(gguf);
         var present = gguf.ListPresent();
-        registry.DefaultModelId = options.DefaultModel ?? (present.Count > 0 ? present[0] : null);
+        registry.DefaultModelId = options.DefaultModel ?? (present.Count > 0 ? present[0] : upstream?.ModelIds.Order(StringComparer.Ordinal).FirstOrDefault());
         return registry;
     }
 
-    private static void PrintModelNotes(PromptdServerOptions options, EngineRegistry engines, GgufModelProvider gguf)
+    /// <summary>The embedded engine's options with each model's own chat template and context length.</summary>
+    private static EmbeddedEngineOptions EmbeddedOptions(EmbeddedEngineOptions options, IEnumerable<ModelSettings> settings)
     {
-        var present = gguf.ListPresent();
+        var perModel = new Dictionary<string, EmbeddedModelOptions>(options.Models, StringComparer.Ordinal);
+        foreach (var m in settings)
+        {
+            if (m.ChatTemplate is not null || m.ContextLength is not null) perModel[m.ModelId] = new EmbeddedModelOptions(m.ChatTemplate, m.ContextLength);
+        }
+        return options with { Models = perModel };
+    }
+
+    private static void LogUpstreamFailure(ILogger logger, UpstreamAttemptFailure f)
+    {
+        if (f.WillRetry) logger.LogWarning("upstream model {Model}: attempt {Attempt} at {BaseUrl} failed, retrying: {Reason}", f.ModelId, f.Attempt, f.BaseUrl, f.Reason);
+        else logger.LogError("upstream model {Model}: attempt {Attempt} at {BaseUrl} failed: {Reason}", f.ModelId, f.Attempt, f.BaseUrl, f.Reason);
+    }
+
+    private static void PrintModelNotes(PromptdServerOptions options, ModelRegistry models)
+    {
+        var present = models.Folder.List();
         if (present.Count == 0)
         {
+            var example = Path.Combine(models.Folder.Root, "huggingface", "OWNER", "REPO", "FILE.gguf");
             options.Console.WriteLine(
-                $"No model found under {gguf.Folder.Root}. To get one, run `promptd models pull huggingface/OWNER/REPO/FILE.gguf`, " +
-                $"or copy a GGUF file to {Path.Combine(gguf.Folder.Root, "huggingface", "OWNER", "REPO", "FILE.gguf")} (works offline). " +
+                $"No GGUF model found under {models.Folder.Root}. A small instruct model to start with ({SuggestedModels.SmallInstructDescription}):\n" +
+                $"  promptd models pull {SuggestedModels.SmallInstruct} --data {Path.GetDirectoryName(models.Folder.Root)}\n" +
+                $"  (or, while the server runs, as an admin: POST /models/pull {{\"modelId\": \"{SuggestedModels.SmallInstruct}\"}})\n" +
+                $"Offline: copy any GGUF file to {example}; its model id is then huggingface/OWNER/REPO/FILE.gguf.\n" +
                 $"Everything else is served meanwhile; the diagnostic model `{EchoEngine.ModelId}` echoes prompts back for smoke tests.");
         }
         else
         {
-            options.Console.WriteLine($"Models: {string.Join(", ", present)}");
+            var ids = new string[present.Count];
+            for (int i = 0; i < ids.Length; i++) ids[i] = present[i].Id.Value;
+            options.Console.WriteLine($"Models: {string.Join(", ", ids)}");
         }
-        if (engines.DefaultModelId is { } d) options.Console.WriteLine($"Default model: {d}");
+        if (options.Upstreams.Count > 0)
+        {
+            var ids = new List<string>();
+            foreach (var u in options.Upstreams) ids.Add(u.ModelId);
+            options.Console.WriteLine($"Upstream models: {string.Join(", ", ids)}");
+        }
+        if (models.DefaultModelId is { } d) options.Console.WriteLine($"Default model: {d}");
     }
 
     public async ValueTask DisposeAsync()
@@ -167,6 +221,8 @@ public sealed class PromptdServer : IAsyncDisposable
         finally
         {
             await Services.Scheduler.DisposeAsync();
+            Services.Upstream?.Dispose();
+            Services.Puller.Dispose();
             Services.Embedded.Dispose();
             await Services.Storage.DisposeAsync();
             await _app.DisposeAsync();

@@ -3,9 +3,12 @@ using Promptd.Core.Engines;
 using Promptd.Core.Engines.Embedded;
 using Promptd.Core.Moderation;
 using Promptd.Core.TemplateRuns;
-using Promptd.Inference.Models;
 using Promptd.Core.Knowledge.Retrieval;
+using Promptd.Core.Engines.Upstream;
+using Promptd.Core.Models;
 using Promptd.Core.Scheduling;
+using Promptd.Inference.Models;
+using Promptd.Server.OpenAi;
 
 namespace Promptd.Server;
 
@@ -60,8 +63,20 @@ public sealed record PromptdServerOptions
     /// <summary>How the embedded engine loads and runs the GGUF models of the models folder.</summary>
     public EmbeddedEngineOptions Embedded { get; init; } = new();
 
-    /// <summary>Extra model ids with their engines (e.g. upstream OpenAI-compatible servers).</summary>
+    /// <summary>Extra model ids with their engines (tests register scripted engines here).</summary>
     public IReadOnlyDictionary<string, IEngine> ExtraEngines { get; init; } = new Dictionary<string, IEngine>();
+
+    /// <summary>Models served by OpenAI-compatible servers (configuration section <c>Upstreams</c>, a list).</summary>
+    public IReadOnlyList<UpstreamModelOptions> Upstreams { get; init; } = [];
+
+    /// <summary>Per-model chat template, context length, concurrency and default parameters (<c>Models:Settings</c>, a list).</summary>
+    public IReadOnlyList<ModelSettings> ModelSettings { get; init; } = [];
+
+    /// <summary>Where <c>POST /models/pull</c> downloads from (<c>Models:PullBaseUrl</c>, <c>Models:PullToken</c>).</summary>
+    public ModelPullOptions Pull { get; init; } = new();
+
+    /// <summary>The OpenAI-compatible dialect (<c>OpenAi:MaxRetries</c>, <c>OpenAi:TimeoutSeconds</c>).</summary>
+    public OpenAiOptions OpenAi { get; init; } = new();
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -101,8 +116,31 @@ public sealed record PromptdServerOptions
             SynchronousFull = !string.Equals(c["Storage:Synchronous"], "normal", StringComparison.OrdinalIgnoreCase),
             ScriptedEngines = c.GetValue("Testing:ScriptedEngines", false),
             Embedded = EmbeddedFromConfiguration(c),
+            Upstreams = c.GetSection("Upstreams").Get<List<UpstreamModelOptions>>() ?? [],
+            ModelSettings = c.GetSection("Models:Settings").Get<List<ModelSettings>>() ?? [],
+            Pull = PullFromConfiguration(c),
+            OpenAi = new OpenAiOptions
+            {
+                MaxRetries = c.GetValue("OpenAi:MaxRetries", 2),
+                Timeout = TimeSpan.FromSeconds(c.GetValue("OpenAi:TimeoutSeconds", 600.0)),
+            },
             Console = console,
         };
+    }
+
+    private static ModelPullOptions PullFromConfiguration(IConfiguration c)
+    {
+        // The same environment variables as `promptd models pull` (and Hugging Face's own tools).
+        var token = c["Models:PullToken"] ?? Environment.GetEnvironmentVariable("HF_TOKEN");
+        var options = new ModelPullOptions { Token = string.IsNullOrEmpty(token) ? null : token };
+        var baseUrl = c["Models:PullBaseUrl"] ?? Environment.GetEnvironmentVariable("HF_ENDPOINT");
+        if (!string.IsNullOrEmpty(baseUrl))
+        {
+            if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                throw new ArgumentException($"Models:PullBaseUrl '{baseUrl}' is not an absolute http or https URL");
+            options.BaseUrl = uri;
+        }
+        return options;
     }
 
     private static EmbeddedEngineOptions EmbeddedFromConfiguration(IConfiguration c)

@@ -1,6 +1,8 @@
 using Promptd.Core.Engines.Embedded;
 using Promptd.Core.Engines.Resolution;
 using Promptd.Core.Knowledge;
+using Promptd.Core.Engines.Upstream;
+using Promptd.Core.Models;
 using Promptd.Core.Prompts;
 using Promptd.Core.Runs;
 using Promptd.Core.Scheduling;
@@ -25,6 +27,12 @@ public sealed class PromptdServices
     public required EngineRegistry Engines { get; init; }
     /// <summary>The in-process GGUF engine (model load state, memory).</summary>
     public required EmbeddedEngine Embedded { get; init; }
+    /// <summary>The models offered (GGUF files, upstream and diagnostic models) with their state and settings; resolves ids for the scheduler.</summary>
+    public required ModelRegistry Models { get; init; }
+    /// <summary>The OpenAI-compatible servers' models; null when none is configured.</summary>
+    public UpstreamEngine? Upstream { get; init; }
+    /// <summary>Downloads models into the models folder (<c>POST /models/pull</c>).</summary>
+    public required ModelPuller Puller { get; init; }
     public required Scheduler Scheduler { get; init; }
     public required QueuedPromptService QueuedPrompts { get; init; }
     public required ThreadService Threads { get; init; }

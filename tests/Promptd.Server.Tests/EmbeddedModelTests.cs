@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Promptd.Core.Engines.Embedded;
-using Promptd.Inference.Gguf;
-using Promptd.Inference.Synthetic;
 using Promptd.Server.Tests.Support;
 
 namespace Promptd.Server.Tests;
@@ -15,9 +13,7 @@ public sealed class EmbeddedModelTests(EmbeddedModelTests.Fixture fixture) : ICl
     {
         protected override PromptdServerOptions Configure(PromptdServerOptions options)
         {
-            var path = Path.Combine(options.DataDirectory, "models", ModelId);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            SyntheticModel.Write(path, SyntheticModelSpec.Tiny with { Architecture = "qwen2", WeightType = GgmlType.Q8_0, Seed = 11 });
+            TestModels.Install(options.DataDirectory, ModelId);
             return options with { Embedded = new EmbeddedEngineOptions { DefaultMaxTokens = 12 } };
         }
     }

@@ -6,7 +6,7 @@ namespace Promptd.Core.Models;
 /// folder, so it is parsed strictly: no "..", no absolute paths, no backslashes, no empty segments,
 /// and only the characters Hugging Face allows in names.
 /// </summary>
-public sealed class ModelId : IEquatable<ModelId>
+public sealed partial class ModelId : IEquatable<ModelId>
 {
     public const string HuggingFace = "huggingface";
     public const int MaxLength = 512;
@@ -68,6 +68,8 @@ public sealed class ModelId : IEquatable<ModelId>
         }
         if (segments[0] != HuggingFace)
             return $"unsupported model source '{segments[0]}'; {shape}";
+        if (segments.Length == 3 && segments[2].EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            return MissingRepository(segments[1], segments[2]);
         if (segments.Length < 4) return $"model id is incomplete; {shape}";
         if (segments[1].Length > MaxNameLength || segments[2].Length > MaxNameLength)
             return $"model id owner or repository is longer than {MaxNameLength} characters";
@@ -75,6 +77,24 @@ public sealed class ModelId : IEquatable<ModelId>
             return "model id must name a .gguf file";
         return null;
     }
+
+    /// <summary>
+    /// For ids written OWNER/FILE.gguf (as in older docs: huggingface/TheBloke/mistral-7b-instruct-v0.2.Q3_K_S.gguf):
+    /// a file on Hugging Face always sits in a repository, and guessing which one would download the
+    /// wrong file or none, so the error shows the full form with the usual repository name to check.
+    /// </summary>
+    private static string MissingRepository(string owner, string file)
+    {
+        var stem = file[..^".gguf".Length];
+        var quant = QuantSuffix().Match(stem);
+        var repo = (quant.Success ? stem[..quant.Index] : stem) + "-GGUF";
+        return $"model id has no repository part; expected huggingface/OWNER/REPO/FILE.gguf, " +
+               $"e.g. huggingface/{owner}/{repo}/{file} (check the repository's name on Hugging Face)";
+    }
+
+    /// <summary>The quantization at the end of a GGUF file's name: ".Q3_K_S", "-Q8_0", "-IQ2_XS", ".f16"…</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"[.-](I?Q[0-9][A-Za-z0-9_]*|[Ff]16|[Ff]32|[Bb][Ff]16)$")]
+    private static partial System.Text.RegularExpressions.Regex QuantSuffix();
 
     public bool Equals(ModelId? other) => other is not null && Value == other.Value;
     public override bool Equals(object? obj) => obj is ModelId other && Equals(other);

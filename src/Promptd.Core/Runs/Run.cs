@@ -48,6 +48,12 @@ public static class RunKinds
 
     /// <summary>A run of a template version (Hyperleap's `POST /prompt-runs/run-sse` and `run-sync`).</summary>
     public const string TemplateRun = "template_run";
+
+    /// <summary>An OpenAI-compatible chat completion (`POST /v1/chat/completions`).</summary>
+    public const string ChatCompletion = "chat_completion";
+
+    /// <summary>An OpenAI-compatible text completion (`POST /v1/completions`): the prompt goes to the model as it is.</summary>
+    public const string Completion = "completion";
 }
 
 /// <summary>
@@ -59,6 +65,8 @@ public static class RunKinds
 public sealed record RunInput
 {
     public required string Prompt { get; init; }
+    /// <summary>The role <see cref="Prompt"/> is sent with in chat form; null means "user" (an OpenAI request may end with another role).</summary>
+    public string? PromptRole { get; init; }
     public string? Template { get; init; }
     /// <summary>Extra leading messages (e.g. a template version's system message).</summary>
     public IReadOnlyList<ChatMessage> Preamble { get; init; } = [];

@@ -22,25 +22,31 @@ public sealed class RunEventStream(IRunEventStore store, IRunStore runs, RunEven
         while (true)
         {
             using var sub = hub.Subscribe(scope);
+            var finished = false;
             while (true)
             {
-                var page = scope.IsThread
-                    ? await store.ReadThreadAsync(scope.Id, last, PageSize, cancellationToken)
-                    : await store.ReadRunAsync(scope.Id, last, PageSize, cancellationToken);
-                foreach (var e in page)
+                while (true)
                 {
-                    last = e.Id;
-                    yield return e;
-                    if (!scope.IsThread && e.IsTerminal) yield break;
+                    var page = scope.IsThread
+                        ? await store.ReadThreadAsync(scope.Id, last, PageSize, cancellationToken)
+                        : await store.ReadRunAsync(scope.Id, last, PageSize, cancellationToken);
+                    foreach (var e in page)
+                    {
+                        last = e.Id;
+                        yield return e;
+                        if (!scope.IsThread && e.IsTerminal) yield break;
+                    }
+                    if (page.Count < PageSize) break;
                 }
-                if (page.Count < PageSize) break;
-            }
-            // A finished run whose terminal event was at or before the resume point: nothing more will come.
-            if (!scope.IsThread)
-            {
+                if (scope.IsThread || finished) break;
                 var run = await runs.GetAsync(scope.Id, cancellationToken);
-                if (run is null || run.Status.IsTerminal()) yield break;
+                if (run is null) yield break;
+                if (!run.Status.IsTerminal()) break;
+                // The run finished. Its terminal event was committed with that status, possibly after the
+                // pages above were read: one more read delivers it (none: it was at or before the resume point).
+                finished = true;
             }
+            if (finished) yield break;
             while (await sub.Reader.WaitToReadAsync(cancellationToken))
             {
                 while (sub.Reader.TryRead(out var e))

@@ -43,7 +43,7 @@ public static class EngineRequestBuilder
         var messages = new List<ChatMessage>(input.Preamble.Count + history.Count + 1);
         messages.AddRange(input.Preamble);
         foreach (var m in history) messages.Add(new ChatMessage(m.Role, m.Content));
-        messages.Add(new ChatMessage(MessageRoles.User, input.Prompt));
+        messages.Add(new ChatMessage(input.PromptRole ?? MessageRoles.User, input.Prompt));
         return new EngineRequest
         {
             ModelId = run.ModelId, Messages = messages, Sampling = input.Sampling, MaxTokens = input.MaxTokens, Stop = input.Stop,

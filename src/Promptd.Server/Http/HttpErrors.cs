@@ -9,8 +9,20 @@ namespace Promptd.Server.Http;
 public sealed class PayloadTooLargeException(string message) : Exception(message);
 
 /// <summary>
-/// Turns every failure into <c>{"error": "…"}</c> with the right status and never lets a stack
-/// trace or exception text of an unexpected error reach the client.
+/// A request refused with a given status. <see cref="Code"/> and <see cref="Param"/> are for dialects
+/// whose errors carry them (OpenAI's <c>code</c> and <c>param</c>); the others show the message only.
+/// </summary>
+public sealed class RequestException(int status, string message, string? code = null, string? param = null) : Exception(message)
+{
+    public int Status { get; } = status;
+    public string? Code { get; } = code;
+    public string? Param { get; } = param;
+}
+
+/// <summary>
+/// Turns every failure into <c>{"error": "…"}</c> with the right status (under /v1, OpenAI's
+/// <c>{"error": {"message", "type", "param", "code"}}</c>) and never lets a stack trace or exception
+/// text of an unexpected error reach the client.
 /// </summary>
 public static class HttpErrors
 {
@@ -29,7 +41,7 @@ public static class HttpErrors
         {
             var (status, message) = Classify(e, context, logger);
             if (status == 0) return;
-            await WriteAsync(context, status, message);
+            await WriteAsync(context, status, message, e as RequestException);
         }
         catch (Exception e) when (e is OperationCanceledException && context.RequestAborted.IsCancellationRequested)
         {
@@ -47,6 +59,7 @@ public static class HttpErrors
             ErrorKind.Forbidden => 403,
             _ => 500,
         }, d.Message),
+        RequestException r => (r.Status, r.Message),
         QueryException q => (400, q.Message),
         PayloadTooLargeException p => (413, p.Message),
         BadHttpRequestException b when b.StatusCode == 413 => (413, "request body too large"),
@@ -66,9 +79,11 @@ public static class HttpErrors
         return (500, "internal server error");
     }
 
-    public static Task WriteAsync(HttpContext context, int status, string message)
+    public static Task WriteAsync(HttpContext context, int status, string message, RequestException? details = null)
     {
         context.Response.Clear();
+        if (OpenAi.OpenAiErrors.Owns(context.Request.Path))
+            return OpenAi.OpenAiErrors.WriteAsync(context, status, message, details?.Code, details?.Param);
         return JsonResponse.WriteAsync(context, status, w => w.WriteString("error", message));
     }
 }

@@ -56,6 +56,12 @@ public static class JsonBody
         return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : throw DomainException.Invalid($"{name} must be an integer");
     }
 
+    public static double? OptionalNumber(this JsonElement obj, string name)
+    {
+        if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+        return v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d) ? d : throw DomainException.Invalid($"{name} must be a number");
+    }
+
     public static bool? OptionalBool(this JsonElement obj, string name)
     {
         if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;

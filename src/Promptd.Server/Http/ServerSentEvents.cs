@@ -17,8 +17,6 @@ public static class ServerSentEvents
     /// <summary>Renders one event: its SSE type and the members of its JSON data (null type: skip the event).</summary>
     public delegate string? Render(RunEvent e, Utf8JsonWriter data);
 
-    private static readonly byte[] Ping = ": ping\n\n"u8.ToArray();
-
     /// <summary>The id after which to resume: the Last-Event-ID header (or ?lastEventId=), 0 when absent.</summary>
     public static long ResumeAfter(HttpRequest request)
     {
@@ -37,51 +35,44 @@ public static class ServerSentEvents
     public static async Task StreamAsync(
         HttpContext context, Func<CancellationToken, IAsyncEnumerable<RunEvent>> events, Render render, TimeSpan heartbeat, CancellationToken stopping)
     {
-        var response = context.Response;
-        response.StatusCode = 200;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
-        await response.StartAsync(context.RequestAborted);
-
-        using var gate = new SemaphoreSlim(1, 1);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-        var pings = PingAsync(response, gate, heartbeat, stop.Token);
+        await using var sse = await SseResponse.StartAsync(context, heartbeat, stopping);
         var buffer = new ArrayBufferWriter<byte>(256);
         try
         {
-            await foreach (var e in events(stop.Token))
+            await foreach (var e in events(sse.Token))
             {
                 buffer.ResetWrittenCount();
                 if (!Format(e, render, buffer)) continue;
-                await gate.WaitAsync(stop.Token);
-                try
-                {
-                    await response.BodyWriter.WriteAsync(buffer.WrittenMemory, stop.Token);
-                    await response.BodyWriter.FlushAsync(stop.Token);
-                }
-                finally
-                {
-                    gate.Release();
-                }
+                await sse.WriteAsync(buffer.WrittenMemory);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (sse.Token.IsCancellationRequested)
         {
             // The subscriber left or the server is stopping.
         }
-        finally
+    }
+
+    /// <summary>
+    /// Appends one event: an <c>event:</c> line when <paramref name="type"/> is given, then a
+    /// <c>data:</c> line holding a JSON object with the members <paramref name="writeMembers"/> writes,
+    /// then the blank line that ends it.
+    /// </summary>
+    public static void AppendEvent(ArrayBufferWriter<byte> buffer, string? type, Action<Utf8JsonWriter> writeMembers)
+    {
+        if (type is not null)
         {
-            await stop.CancelAsync();
-            try
-            {
-                await pings;
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopped with the stream.
-            }
+            Append(buffer, "event: ");
+            Append(buffer, type);
+            Append(buffer, "\n");
         }
+        Append(buffer, "data: ");
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            writeMembers(w);
+            w.WriteEndObject();
+        }
+        Append(buffer, "\n\n");
     }
 
     private static bool Format(RunEvent e, Render render, ArrayBufferWriter<byte> buffer)
@@ -110,22 +101,76 @@ public static class ServerSentEvents
         var span = buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
         buffer.Advance(Encoding.UTF8.GetBytes(text, span));
     }
+}
 
-    private static async Task PingAsync(HttpResponse response, SemaphoreSlim gate, TimeSpan heartbeat, CancellationToken token)
+/// <summary>
+/// An open event-stream response: headers sent, writes serialized with a <c>: ping</c> comment every
+/// heartbeat, and one token that fires when the client leaves or the server stops. Dialects write
+/// their own frames through it.
+/// </summary>
+public sealed class SseResponse : IAsyncDisposable
+{
+    private static readonly byte[] Ping = ": ping\n\n"u8.ToArray();
+
+    private readonly HttpResponse _response;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _stop;
+    private readonly Task _pings;
+
+    private SseResponse(HttpContext context, TimeSpan heartbeat, CancellationToken stopping)
     {
-        using var timer = new PeriodicTimer(heartbeat);
-        while (await timer.WaitForNextTickAsync(token))
+        _response = context.Response;
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        _pings = PingAsync(heartbeat);
+    }
+
+    /// <summary>Fires when the client leaves or the server stops.</summary>
+    public CancellationToken Token => _stop.Token;
+
+    public static async Task<SseResponse> StartAsync(HttpContext context, TimeSpan heartbeat, CancellationToken stopping)
+    {
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        await response.StartAsync(context.RequestAborted);
+        return new SseResponse(context, heartbeat, stopping);
+    }
+
+    /// <summary>Writes whole frames (each ending in a blank line) and flushes them.</summary>
+    public async Task WriteAsync(ReadOnlyMemory<byte> frames)
+    {
+        await _gate.WaitAsync(Token);
+        try
         {
-            await gate.WaitAsync(token);
-            try
-            {
-                await response.BodyWriter.WriteAsync(Ping, token);
-                await response.BodyWriter.FlushAsync(token);
-            }
-            finally
-            {
-                gate.Release();
-            }
+            await _response.BodyWriter.WriteAsync(frames, Token);
+            await _response.BodyWriter.FlushAsync(Token);
         }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task PingAsync(TimeSpan heartbeat)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(heartbeat);
+            while (await timer.WaitForNextTickAsync(Token)) await WriteAsync(Ping);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped with the stream.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _pings;
+        _stop.Dispose();
+        _gate.Dispose();
     }
 }

@@ -9,7 +9,7 @@ internal static class RunInputCodec
 {
     private sealed record Stored(
         IReadOnlyList<ChatMessage>? Preamble, SamplingParameters? Sampling, int? MaxTokens, IReadOnlyList<string>? Stop,
-        IReadOnlyList<ChatMessage>? Messages = null, StoredModeration? Moderation = null);
+        IReadOnlyList<ChatMessage>? Messages = null, StoredModeration? Moderation = null, string? PromptRole = null);
 
     /// <summary>A moderation policy in its wire form (thresholds low|medium|high|off), with the input texts.</summary>
     private sealed record StoredModeration(string Threshold, Dictionary<string, string?>? Categories, IReadOnlyList<string> Input);
@@ -23,7 +23,8 @@ internal static class RunInputCodec
             input.MaxTokens,
             input.Stop.Count == 0 ? null : input.Stop,
             input.Messages,
-            input.Moderation is { } m ? Encode(m) : null), Options);
+            input.Moderation is { } m ? Encode(m) : null,
+            input.PromptRole), Options);
 
     public static RunInput Decode(string prompt, string? template, string json)
     {
@@ -38,6 +39,7 @@ internal static class RunInputCodec
             Stop = s.Stop ?? [],
             Messages = s.Messages,
             Moderation = s.Moderation is { } m ? new RunModeration(ModerationPolicyCodec.Decode(m.Threshold, m.Categories), m.Input) : null,
+            PromptRole = s.PromptRole,
         };
     }
 

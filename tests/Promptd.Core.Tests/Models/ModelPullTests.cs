@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Promptd.Core.Models;
+using Promptd.TestSupport.Http;
 
 namespace Promptd.Core.Tests.Models;
 
@@ -195,7 +196,10 @@ public sealed class ModelPullTests : IDisposable
     [InlineData("huggingface/owner/repo/.hidden.gguf", "must not start with '.'")]
     [InlineData("huggingface/owner/repo/%2e%2e.gguf", "contains '%'")]
     [InlineData("huggingface/owner/repo/a b.gguf", "contains ' '")]
-    [InlineData("huggingface/owner/x.gguf", "incomplete")]
+    [InlineData("huggingface/owner/x.gguf", "no repository part; expected huggingface/OWNER/REPO/FILE.gguf, e.g. huggingface/owner/x-GGUF/x.gguf")]
+    [InlineData("huggingface/TheBloke/mistral-7b-instruct-v0.2.Q3_K_S.gguf", "e.g. huggingface/TheBloke/mistral-7b-instruct-v0.2-GGUF/mistral-7b-instruct-v0.2.Q3_K_S.gguf")]
+    [InlineData("huggingface/bartowski/SmolLM2-135M-Instruct-Q8_0.gguf", "e.g. huggingface/bartowski/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct-Q8_0.gguf")]
+    [InlineData("huggingface/owner", "incomplete")]
     [InlineData("huggingface/owner/repo/x.bin", "must name a .gguf file")]
     [InlineData("ollama/owner/repo/x.gguf", "unsupported model source 'ollama'")]
     [InlineData("", "empty")]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Promptd.TestSupport;
+using Promptd.TestSupport.Http;
 
 namespace Promptd.Core.Tests.Models;
 

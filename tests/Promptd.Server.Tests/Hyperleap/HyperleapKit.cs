@@ -84,7 +84,7 @@ public sealed class HyperleapClient(TestServer server, Api api)
     }
 
     public Task<SseClient> OpenRunSseAsync(object body) =>
-        SseClient.PostAsync(server.BaseUrl, Key, "/prompt-runs/run-sse", JsonSerializer.Serialize(body));
+        SseClient.OpenAsync(server.BaseUrl, Key, "/prompt-runs/run-sse", postBody: body);
 
     public static List<JsonElement> CheckEvents(List<SseEvent> events)
     {

@@ -18,6 +18,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
     public int Pid => _process.Id;
 
+    /// <summary>What the process has printed so far (standard output and error, line by line).</summary>
+    public IReadOnlyList<string> Output
+    {
+        get
+        {
+            lock (_output) return [.. _output];
+        }
+    }
+
     public static async Task<ServerProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "promptd.dll");
@@ -31,6 +40,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
         info.Environment["PROMPTD_ADMIN_KEY"] = TestServer.AdminKey;
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var server = new ServerProcess(Process.Start(info)!);
+        server._process.EnableRaisingEvents = true;
+        // A server that refuses to start (bad settings) exits at once: report that instead of waiting.
+        server._process.Exited += (_, _) =>
+        {
+            server._process.WaitForExit(); // the rest of its output
+            server._url.TrySetException(new InvalidOperationException(
+                $"promptd serve exited with {server._process.ExitCode} before listening:\n" + string.Join("\n", server.Output)));
+        };
         server._process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
         server._process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
         server._process.BeginOutputReadLine();

@@ -31,23 +31,11 @@ public sealed class SseClient : IAsyncDisposable
 
     public HttpResponseMessage Response => _response;
 
-    public static Task<SseClient> OpenAsync(string baseUrl, string key, string path, long? lastEventId = null, bool paused = false)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (lastEventId is { } id) request.Headers.Add("Last-Event-ID", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return SendAsync(baseUrl, key, request, paused);
-    }
-
-    /// <summary>Opens a stream that answers a POST with a JSON body (e.g. run-sse).</summary>
-    public static Task<SseClient> PostAsync(string baseUrl, string key, string path, string jsonBody, bool paused = false) =>
-        SendAsync(baseUrl, key, new HttpRequestMessage(HttpMethod.Post, path)
-        {
-            Content = new StringContent(jsonBody, System.Text.Encoding.UTF8, "application/json"),
-        }, paused);
-
-    private static async Task<SseClient> SendAsync(string baseUrl, string key, HttpRequestMessage request, bool paused)
+    public static async Task<SseClient> OpenAsync(string baseUrl, string key, string path, long? lastEventId = null, bool paused = false, object? postBody = null)
     {
         var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = Timeout.InfiniteTimeSpan };
+        var request = new HttpRequestMessage(postBody is null ? HttpMethod.Get : HttpMethod.Post, path);
+        if (postBody is not null) request.Content = new StringContent(JsonSerializer.Serialize(postBody), System.Text.Encoding.UTF8, "application/json");
         request.Headers.Add("x-hl-api-key", key);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);

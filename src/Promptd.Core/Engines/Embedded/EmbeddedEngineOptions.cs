@@ -28,6 +28,18 @@ public sealed record EmbeddedEngineOptions
     /// <summary>Sessions (KV caches) kept per model for reuse between generations.</summary>
     public int IdleSessionsPerModel { get; init; } = 2;
 
+    /// <summary>Per-model chat template and context length (model id → overrides of the two settings above).</summary>
+    public IReadOnlyDictionary<string, EmbeddedModelOptions> Models { get; init; } = new Dictionary<string, EmbeddedModelOptions>();
+
+    /// <summary>These options with <paramref name="modelId"/>'s own chat template and context length, when it has them.</summary>
+    public EmbeddedEngineOptions ForModel(string modelId) =>
+        Models.TryGetValue(modelId, out var m)
+            ? this with { ChatTemplate = m.ChatTemplate ?? ChatTemplate, ContextLength = m.ContextLength ?? ContextLength }
+            : this;
+
     public long EffectiveMemoryBudget =>
         MemoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.75);
 }
+
+/// <summary>One model's overrides of the engine-wide settings; null keeps the engine's.</summary>
+public sealed record EmbeddedModelOptions(string? ChatTemplate, int? ContextLength);

@@ -99,12 +99,13 @@ public sealed class ModelHost : IDisposable
     {
         try
         {
-            long need = EstimateBytes(entry.Path);
+            var options = _options.ForModel(entry.ModelId);
+            long need = EstimateBytes(entry.Path, options);
             lock (_gate) Reserve(entry, need);
             LoadedModel loaded;
             try
             {
-                loaded = new LoadedModel(entry.ModelId, TransformerModel.Load(entry.Path), _options);
+                loaded = new LoadedModel(entry.ModelId, TransformerModel.Load(entry.Path), options);
             }
             catch
             {
@@ -132,14 +133,14 @@ public sealed class ModelHost : IDisposable
         }
     }
 
-    private long EstimateBytes(string path)
+    private static long EstimateBytes(string path, EmbeddedEngineOptions options)
     {
         // Reads only the header and metadata: the budget is checked before any weight is touched.
         using var file = GgufFile.Open(path);
         var config = ModelConfig.FromMetadata(file.Metadata);
-        int context = _options.ContextLength ?? Math.Min(config.TrainedContextLength, InferenceSessionOptions.DefaultMaxContextLength);
-        int sessions = Math.Max(1, _options.IdleSessionsPerModel);
-        return file.FileLength + sessions * LoadedModel.KvBytes(config, context, _options.KvCacheType);
+        int context = options.ContextLength ?? Math.Min(config.TrainedContextLength, InferenceSessionOptions.DefaultMaxContextLength);
+        int sessions = Math.Max(1, options.IdleSessionsPerModel);
+        return file.FileLength + sessions * LoadedModel.KvBytes(config, context, options.KvCacheType);
     }
 
     /// <summary>Accounts <paramref name="need"/> bytes to <paramref name="entry"/>, unloading idle models (least recently used first) to make room.</summary>

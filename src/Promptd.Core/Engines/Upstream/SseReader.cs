@@ -18,8 +18,15 @@ internal sealed class SseReader : IDisposable
     private int _start, _end;
     private bool _endOfStream;
     private readonly ArrayBufferWriter<byte> _data = new(1024);
+    private readonly Action? _onBytes;
 
-    public SseReader(Stream stream) => _stream = stream;
+    /// <param name="onBytes">Called after every read that got bytes, comments included: a server that
+    /// sends keep-alive comments (Promptd's ": ping" while a run waits in its queue) is not silent.</param>
+    public SseReader(Stream stream, Action? onBytes = null)
+    {
+        _stream = stream;
+        _onBytes = onBytes;
+    }
 
     /// <summary>
     /// The data of the next event (several "data:" lines joined by '\n'), valid until the next call;
@@ -73,6 +80,7 @@ internal sealed class SseReader : IDisposable
             EnsureSpace();
             int n = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
             if (n == 0) _endOfStream = true;
+            else _onBytes?.Invoke();
             _end += n;
         }
     }

@@ -109,7 +109,11 @@ internal sealed class UpstreamRun : IDisposable
 
             attempt.Response = await _target.Http.SendAsync(request, attempt.Token);
             await CheckStatusAsync(attempt);
-            attempt.Reader = new SseReader(await attempt.Response.Content.ReadAsStreamAsync(attempt.Token));
+            // Silence is measured between any bytes, keep-alive comments included.
+            attempt.Reader = new SseReader(await attempt.Response.Content.ReadAsStreamAsync(attempt.Token), () =>
+            {
+                if (attempt.Started) attempt.Deadline.CancelAfter(_target.IdleTimeout);
+            });
             return attempt;
         }
         catch (HttpRequestException e) when (HttpErrors.IsConnectFailure(e))

@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Promptd.Core.Engines.Upstream;
-using Promptd.Core.Tests.Http;
+using Promptd.TestSupport.Http;
 using static Promptd.Core.Tests.Engines.Upstream.UpstreamTestKit;
 
 namespace Promptd.Core.Tests.Engines.Upstream;

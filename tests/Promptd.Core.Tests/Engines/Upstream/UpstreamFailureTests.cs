@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Promptd.Core.Engines;
 using Promptd.Core.Engines.Upstream;
-using Promptd.Core.Tests.Http;
+using Promptd.TestSupport.Http;
 using static Promptd.Core.Tests.Engines.Upstream.UpstreamTestKit;
 
 namespace Promptd.Core.Tests.Engines.Upstream;
@@ -258,6 +258,33 @@ public sealed class UpstreamFailureTests
         Assert.Equal(1, server.Requests);
         Assert.True(e.Retryable);
         Assert.Contains("stalled for more than 0.3s after part of the answer was streamed", e.Message);
+    }
+
+    [Fact]
+    public async Task Keep_alive_comments_are_not_silence()
+    {
+        // As Promptd's own /v1 does while a run waits in its queue: ": ping" now and then, then the answer.
+        await using var server = await ChatServer.StartAsync(async (ctx, _) =>
+        {
+            await BeginAsync(ctx);
+            await DataAsync(ctx, RoleChunk());
+            for (int i = 0; i < 8; i++)
+            {
+                await Task.Delay(100, ctx.RequestAborted);
+                await ctx.Response.WriteAsync(": ping\n\n", ctx.RequestAborted);
+                await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+            }
+            await DataAsync(ctx, ChatChunk("late", "stop"));
+            await DataAsync(ctx, "[DONE]");
+        });
+        var options = Options(server.BaseUri);
+        options.Timeouts.Idle = TimeSpan.FromMilliseconds(300);
+        using var engine = new UpstreamEngine(options);
+
+        var chunks = await CollectAsync(engine.GenerateAsync(Chat(), default));
+
+        Assert.Equal("late", JoinText(chunks));
+        Assert.Equal(1, server.Requests);
     }
 
     [Fact]

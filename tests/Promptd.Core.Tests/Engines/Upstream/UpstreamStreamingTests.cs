@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Promptd.Core.Engines;
 using Promptd.Core.Engines.Upstream;
-using Promptd.Core.Tests.Http;
+using Promptd.TestSupport.Http;
 using static Promptd.Core.Tests.Engines.Upstream.UpstreamTestKit;
 
 namespace Promptd.Core.Tests.Engines.Upstream;

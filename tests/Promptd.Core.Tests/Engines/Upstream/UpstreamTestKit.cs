@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Promptd.Core.Engines;
 using Promptd.Core.Engines.Upstream;
+using Promptd.TestSupport.Http;
 
 namespace Promptd.Core.Tests.Engines.Upstream;
 
@@ -92,10 +93,10 @@ internal static class UpstreamTestKit
 /// <summary>A scripted upstream serving /v1/chat/completions, counting the requests it gets.</summary>
 internal sealed class ChatServer : IAsyncDisposable
 {
-    private readonly Http.ScriptedServer _server;
+    private readonly ScriptedServer _server;
     private readonly StrongBox<int> _requests;
 
-    private ChatServer(Http.ScriptedServer server, StrongBox<int> requests)
+    private ChatServer(ScriptedServer server, StrongBox<int> requests)
     {
         _server = server;
         _requests = requests;
@@ -108,7 +109,7 @@ internal sealed class ChatServer : IAsyncDisposable
     public static async Task<ChatServer> StartAsync(Func<HttpContext, int, Task> handle)
     {
         var requests = new StrongBox<int>();
-        var server = await Http.ScriptedServer.StartAsync(app => app.MapPost("/v1/chat/completions",
+        var server = await ScriptedServer.StartAsync(app => app.MapPost("/v1/chat/completions",
             ctx => handle(ctx, Interlocked.Increment(ref requests.Value))));
         return new ChatServer(server, requests);
     }

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Promptd.Core.Tests.Http;
+namespace Promptd.TestSupport.Http;
 
 /// <summary>
 /// A real Kestrel on 127.0.0.1 whose routes a test scripts, to play an upstream model server or a

@@ -2,15 +2,14 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Promptd.Core.Tests.Http;
 
-namespace Promptd.Core.Tests.Models;
+namespace Promptd.TestSupport.Http;
 
 /// <summary>
 /// A download host on a real Kestrel: serves one file's bytes at any path, with Range support,
 /// and lets each test script how a given request misbehaves (cut mid-body, ignore the range, fail).
 /// </summary>
-internal sealed class FileServer : IAsyncDisposable
+public sealed class FileServer : IAsyncDisposable
 {
     public const string ETag = "\"v1-0123456789abcdef\"";
 
