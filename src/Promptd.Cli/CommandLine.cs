@@ -10,6 +10,7 @@ public static class CommandLine
         (ModelsCommand.Verb, ModelsCommand.Summary, ModelsCommand.RunAsync),
         (TokenizeCommand.Verb, TokenizeCommand.Summary, TokenizeCommand.RunAsync),
         ("eval-logits", "evaluate token ids with a GGUF model and write the logits", EvalLogitsCommand.RunAsync),
+        (BenchCommand.Verb, BenchCommand.Summary, BenchCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

@@ -19,11 +19,11 @@ public readonly unsafe struct MatrixView
     private readonly byte* _data;
 
     public MatrixView(byte* data, TensorType type, int rows, int columns, long rowStride)
-        : this(data, type, rows, columns, rowStride, interleaved: false)
+        : this(data, type, rows, columns, rowStride, interleaved: false, finite: false)
     {
     }
 
-    private MatrixView(byte* data, TensorType type, int rows, int columns, long rowStride, bool interleaved)
+    private MatrixView(byte* data, TensorType type, int rows, int columns, long rowStride, bool interleaved, bool finite)
     {
         ArgumentNullException.ThrowIfNull(type);
         if (rows < 0 || columns < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"a matrix cannot have {rows} rows or {columns} columns");
@@ -36,6 +36,7 @@ public readonly unsafe struct MatrixView
         RowBytes = rowBytes;
         RowStride = rowStride;
         Interleaved = interleaved;
+        Finite = finite;
     }
 
     public TensorType Type { get; }
@@ -51,11 +52,17 @@ public readonly unsafe struct MatrixView
     /// <summary>Whether whole groups of rows are in the SIMD kernels' interleaved layout.</summary>
     public bool Interleaved { get; }
 
+    /// <summary>Whether every element (or block factor) was checked to be finite, so kernels may convert F16 the short way.</summary>
+    public bool Finite { get; }
+
     /// <summary>Rows in interleaved groups (0 unless <see cref="Interleaved"/>); the rest are plain.</summary>
     public int InterleavedRowCount => Interleaved ? Rows / InterleavedRows.GroupRows * InterleavedRows.GroupRows : 0;
 
-    /// <summary>The same bytes, read as interleaved (after <see cref="InterleavedRows.Interleave"/> rearranged them).</summary>
-    internal MatrixView AsInterleaved() => new(_data, Type, Rows, Columns, RowStride, interleaved: true);
+    /// <summary>The same bytes, read as interleaved (after <see cref="InterleavedRows.Interleave"/> rearranged them; factors checked finite).</summary>
+    internal MatrixView AsInterleaved() => new(_data, Type, Rows, Columns, RowStride, interleaved: true, finite: true);
+
+    /// <summary>The same matrix, known to hold only finite values.</summary>
+    internal MatrixView AsFinite() => new(_data, Type, Rows, Columns, RowStride, Interleaved, finite: true);
 
     /// <summary>Pointer to row <paramref name="row"/>'s first byte, or an interleaved group's (no bounds check; for SIMD kernels).</summary>
     public byte* RowPointer(int row) => _data + row * RowStride;

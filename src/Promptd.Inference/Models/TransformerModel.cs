@@ -32,7 +32,7 @@ public sealed class TransformerModel : IDisposable
         OutputNorm = w.Vector("output_norm.weight", c.EmbeddingLength);
         // Without output.weight the output projection is the token embedding (tied weights); then the
         // embedding rows are read through the kernels' layout too.
-        Output = w.OptionalMatrix("output.weight", c.EmbeddingLength, c.VocabSize) ?? kernels.Prepare(TokenEmbedding);
+        Output = w.OptionalMatrix("output.weight", c.EmbeddingLength, c.VocabSize) ?? w.Prepare("token_embd.weight", TokenEmbedding);
         if (HasTiedOutput) TokenEmbedding = Output;
         RopeFrequencyFactors = w.OptionalVector("rope_freqs.weight", c.HeadDimension / 2);
 
@@ -106,6 +106,11 @@ public sealed class TransformerModel : IDisposable
     internal float[] OutputNorm { get; }
     internal float[]? RopeFrequencyFactors { get; }
     internal LayerWeights[] Layers { get; }
+
+    /// <summary>The types of the weight matrices, most common first (e.g. Q4_K, Q6_K).</summary>
+    public IReadOnlyList<string> WeightTypes =>
+        [.. Layers.SelectMany(l => new[] { l.Query, l.Key, l.Value, l.Output, l.Gate, l.Up, l.Down }).Append(Output)
+            .GroupBy(m => m.Type.Name).OrderByDescending(g => g.Count()).Select(g => g.Key)];
 
     /// <summary>True when the output projection reuses the token embedding.</summary>
     public bool HasTiedOutput => _file.FindTensor("output.weight") is null;

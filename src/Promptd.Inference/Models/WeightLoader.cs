@@ -24,7 +24,20 @@ internal sealed unsafe class WeightLoader(GgufFile file, IMatrixKernels kernels)
         if (type.ActivationTypeId is null)
             throw new InvalidDataException($"{file.Path}: tensor '{name}' has type {type.Name}, which is an activation format, not a weight type");
         var view = new MatrixView(file.GetTensorPointer(info), type, rows, columns, type.RowBytes(columns));
-        return prepare ? kernels.Prepare(view) : view;
+        return prepare ? Prepare(name, view) : view;
+    }
+
+    /// <summary>The kernels' layout of a matrix; a corrupt one (an infinite or NaN weight or scale) is refused with the tensor named.</summary>
+    public MatrixView Prepare(string name, MatrixView view)
+    {
+        try
+        {
+            return kernels.Prepare(view);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{file.Path}: tensor '{name}': {e.Message}", e);
+        }
     }
 
     public float[] Vector(string name, int length) => OptionalVector(name, length) ?? throw Missing(name);

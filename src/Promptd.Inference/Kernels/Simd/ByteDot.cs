@@ -14,8 +14,8 @@ internal interface IByteDot
     /// <summary>acc + Σ₄ u·a per lane, for levels u ≤ 127.</summary>
     static abstract Vector256<int> Dot(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> a);
 
-    /// <summary>acc + Σ₄ (w + <see cref="SignedBias"/>)·a per lane, for signed weights w (Q8_0).</summary>
-    static abstract Vector256<int> DotSigned(Vector256<int> acc, Vector256<sbyte> w, Vector256<sbyte> a);
+    /// <summary>acc + Σ₄ (w + <see cref="SignedBias"/>)·a per lane, for signed weights w stored as w XOR 0x80 (Q8_0).</summary>
+    static abstract Vector256<int> DotSigned(Vector256<int> acc, Vector256<byte> stored, Vector256<sbyte> a);
 
     /// <summary>What <see cref="DotSigned"/> adds to each weight; the kernel subtracts bias·Σa.</summary>
     static abstract int SignedBias { get; }
@@ -27,10 +27,10 @@ internal readonly struct VnniDot : IByteDot
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> a) => AvxVnni.MultiplyWideningAndAdd(acc, u, a);
 
-    /// <summary>VPDPBUSD wants unsigned weights: w XOR 0x80 is w + 128.</summary>
+    /// <summary>The stored w XOR 0x80 is w + 128, the unsigned operand VPDPBUSD wants.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> DotSigned(Vector256<int> acc, Vector256<sbyte> w, Vector256<sbyte> a) =>
-        AvxVnni.MultiplyWideningAndAdd(acc, (w.AsByte() ^ Vector256.Create((byte)0x80)), a);
+    public static Vector256<int> DotSigned(Vector256<int> acc, Vector256<byte> stored, Vector256<sbyte> a) =>
+        AvxVnni.MultiplyWideningAndAdd(acc, stored, a);
 
     public static int SignedBias => 128;
 }
@@ -47,8 +47,11 @@ internal readonly struct MaddDot : IByteDot
         acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, a), Vector256.Create((short)1));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<int> DotSigned(Vector256<int> acc, Vector256<sbyte> w, Vector256<sbyte> a) =>
-        acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(a, w)), Vector256.Create((short)1));
+    public static Vector256<int> DotSigned(Vector256<int> acc, Vector256<byte> stored, Vector256<sbyte> a)
+    {
+        var w = (stored ^ Vector256.Create((byte)0x80)).AsSByte();
+        return acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(a, w)), Vector256.Create((short)1));
+    }
 
     public static int SignedBias => 0;
 }

@@ -29,6 +29,15 @@ internal readonly unsafe struct F16Elements : IFloatElements
     public static float Load1(byte* p) => HalfFloat.F16ToFloat(*(ushort*)p);
 }
 
+/// <summary>F16 values checked finite (weights): converted in four instructions instead of eleven.</summary>
+internal readonly unsafe struct FiniteF16Elements : IFloatElements
+{
+    public static int Bytes => 2;
+    public static Vector256<float> Load8(byte* p) => HalfVector.LoadFinite8((ushort*)p);
+    public static Vector512<float> Load16(byte* p) => HalfVector.LoadFinite16((ushort*)p);
+    public static float Load1(byte* p) => HalfFloat.F16ToFloat(*(ushort*)p);
+}
+
 internal readonly unsafe struct BF16Elements : IFloatElements
 {
     public static int Bytes => 2;

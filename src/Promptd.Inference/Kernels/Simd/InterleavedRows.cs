@@ -13,13 +13,23 @@ namespace Promptd.Inference.Kernels.Simd;
 /// row's blocks in the same order as the scalar dot product, so its results equal the reference's
 /// bit for bit. Because the size does not change, the rearrangement happens in place, in the
 /// copy-on-write mapping of the model file: no second copy of the weights.
+///
+/// Two things change besides the order. Q8_0 levels are stored plus 128 (XOR 0x80), the unsigned
+/// form VPDPBUSD multiplies, so the kernel does not convert them at every load. And the F16 block
+/// factors (the 2-byte fields: d, dmin, m) are checked to be finite, which lets the kernels convert
+/// them with four instructions instead of eleven; a file with an infinite or NaN scale is corrupt
+/// and is refused with an <see cref="InvalidDataException"/>.
 /// </summary>
 internal sealed unsafe class InterleavedRows
 {
     public const int GroupRows = 16;
 
-    /// <summary>A field of a ggml block: <paramref name="Count"/> pieces of <paramref name="Bytes"/> bytes from <paramref name="Offset"/>.</summary>
-    private readonly record struct Field(int Offset, int Bytes, int Count);
+    /// <summary>
+    /// A field of a ggml block: <paramref name="Count"/> pieces of <paramref name="Bytes"/> bytes from
+    /// <paramref name="Offset"/>; 2-byte fields are F16 factors. <paramref name="Bias"/> is XORed into
+    /// every byte of the field while it is interleaved (and again when a row is read back).
+    /// </summary>
+    private readonly record struct Field(int Offset, int Bytes, int Count, byte Bias = 0);
 
     private readonly Field[] _fields;
     private readonly int[] _packedOffsets; // where each field's 16-row pieces start inside a group block
@@ -48,7 +58,7 @@ internal sealed unsafe class InterleavedRows
     // kernels' formats (QuantFormats.cs) read the packed offsets that follow from them.
     private static readonly Dictionary<GgmlType, InterleavedRows> Formats = new()
     {
-        [GgmlType.Q8_0] = new(TensorTypes.Q8_0, [new(0, 2, 1), new(2, 4, 8)]),
+        [GgmlType.Q8_0] = new(TensorTypes.Q8_0, [new(0, 2, 1), new(2, 4, 8, Bias: 0x80)]),
         [GgmlType.Q4_0] = new(TensorTypes.Q4_0, [new(0, 2, 1), new(2, 4, 4)]),
         [GgmlType.Q4_1] = new(TensorTypes.Q4_1, [new(0, 2, 1), new(2, 2, 1), new(4, 4, 4)]),
         [GgmlType.Q5_0] = new(TensorTypes.Q5_0, [new(0, 2, 1), new(2, 4, 1), new(6, 4, 4)]),
@@ -69,10 +79,12 @@ internal sealed unsafe class InterleavedRows
     /// <summary>
     /// Rearranges the whole groups of a matrix in place; <paramref name="rows"/> rows of
     /// <paramref name="blocks"/> blocks each start at <paramref name="data"/>. Groups are independent,
-    /// so they are done in parallel.
+    /// so they are done in parallel. Throws InvalidDataException if a block factor is infinite or
+    /// NaN (before anything is rearranged).
     /// </summary>
     public void Interleave(byte* data, int rows, int blocks)
     {
+        CheckFactors(data, rows, blocks);
         int groups = rows / GroupRows;
         long groupBytes = (long)GroupRows * blocks * Type.BlockBytes;
         nint basePointer = (nint)data;
@@ -83,6 +95,21 @@ internal sealed unsafe class InterleavedRows
             fixed (byte* source = plain) Scatter(source, group, blocks);
             return plain;
         }, _ => { });
+    }
+
+    private void CheckFactors(byte* data, int rows, int blocks)
+    {
+        long count = (long)rows / GroupRows * GroupRows * blocks;
+        foreach (var field in _fields)
+        {
+            if (field.Bytes != 2) continue;
+            for (long b = 0; b < count; b++)
+            {
+                ushort half = Unsafe.ReadUnaligned<ushort>(data + b * Type.BlockBytes + field.Offset);
+                if ((half & 0x7C00) == 0x7C00)
+                    throw new InvalidDataException($"row {b / blocks} has an infinite or NaN {Type.Name} scale (F16 0x{half:X4}) in block {b % blocks}");
+            }
+        }
     }
 
     /// <summary>Row <paramref name="row"/> (0–15) of an interleaved group, back in the ggml layout.</summary>
@@ -100,7 +127,7 @@ internal sealed unsafe class InterleavedRows
                 {
                     var field = _fields[f];
                     for (int c = 0; c < field.Count; c++)
-                        Copy(packed + PieceOffset(f, c, row), plain + field.Offset + c * field.Bytes, field.Bytes);
+                        Copy(packed + PieceOffset(f, c, row), plain + field.Offset + c * field.Bytes, field.Bytes, field.Bias);
                 }
             }
         }
@@ -119,7 +146,7 @@ internal sealed unsafe class InterleavedRows
                 {
                     var field = _fields[f];
                     for (int c = 0; c < field.Count; c++)
-                        Copy(plain + field.Offset + c * field.Bytes, packed + PieceOffset(f, c, r), field.Bytes);
+                        Copy(plain + field.Offset + c * field.Bytes, packed + PieceOffset(f, c, r), field.Bytes, field.Bias);
                 }
             }
         }
@@ -129,9 +156,9 @@ internal sealed unsafe class InterleavedRows
         _packedOffsets[field] + (piece * GroupRows + row) * _fields[field].Bytes;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(byte* from, byte* to, int bytes)
+    private static void Copy(byte* from, byte* to, int bytes, byte bias)
     {
-        if (bytes == 4) Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<uint>(from));
+        if (bytes == 4) Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<uint>(from) ^ (bias * 0x01010101u));
         else Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<ushort>(from));
     }
 }

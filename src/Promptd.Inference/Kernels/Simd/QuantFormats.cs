@@ -24,7 +24,7 @@ internal unsafe interface IQuantFormat
     /// <summary>value = (level − Offset) · scale.</summary>
     static abstract int Offset { get; }
 
-    /// <summary>Levels are signed bytes (Q8_0) rather than unsigned.</summary>
+    /// <summary>Levels are signed bytes stored XOR 0x80 (Q8_0) rather than unsigned levels.</summary>
     static abstract bool Signed { get; }
 
     /// <summary>K-quants: integer group scales multiply the group sums.</summary>
@@ -33,8 +33,19 @@ internal unsafe interface IQuantFormat
     /// <summary>A second factor: dmin for K-quants with mins, m for Q4_1/Q5_1.</summary>
     static abstract bool HasMin { get; }
 
-    /// <summary>Levels of elements 4·step … 4·step+3 of the group, rows 0–7 (lo) and 8–15 (hi), a row per 32-bit lane.</summary>
-    static abstract void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi);
+    /// <summary>
+    /// Levels of two steps of the group — four consecutive elements each, from
+    /// <see cref="FirstElement"/> and <see cref="SecondElement"/> — for rows 0–7 (lo) and 8–15 (hi),
+    /// a row per 32-bit lane. A group has GroupSize / 8 pairs.
+    /// </summary>
+    static abstract void Levels(byte* block, int group, int pair,
+        out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1);
+
+    /// <summary>The block element where a pair's first step starts.</summary>
+    static abstract int FirstElement(int group, int pair);
+
+    /// <summary>The block element where a pair's second step starts.</summary>
+    static abstract int SecondElement(int group, int pair);
 
     /// <summary>The group's integer scale and min per row (K-quants).</summary>
     static abstract void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi);
@@ -54,13 +65,33 @@ internal static unsafe class Lanes
         hi = Vector256.Load(p + 32);
     }
 
-    /// <summary>The low (shift 0) or high (shift 4) nibbles of a 64-byte piece.</summary>
+    /// <summary>Both nibbles of a 64-byte piece: the low ones (first) and the high ones (second).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Nibbles(byte* p, int shift, out Vector256<byte> lo, out Vector256<byte> hi)
+    public static void BothNibbles(byte* p, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
     {
         var mask = Vector256.Create((byte)0x0F);
-        lo = (Vector256.Load((ushort*)p) >>> shift).AsByte() & mask;
-        hi = (Vector256.Load((ushort*)(p + 32)) >>> shift).AsByte() & mask;
+        var lo = Vector256.Load(p);
+        var hi = Vector256.Load(p + 32);
+        lo0 = lo & mask;
+        hi0 = hi & mask;
+        lo1 = (lo.AsUInt16() >>> 4).AsByte() & mask;
+        hi1 = (hi.AsUInt16() >>> 4).AsByte() & mask;
+    }
+
+    /// <summary>The low (<paramref name="high"/> false) or high nibbles of a 64-byte piece.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Nibbles(byte* p, bool high, out Vector256<byte> lo, out Vector256<byte> hi)
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        var l = Vector256.Load(p);
+        var h = Vector256.Load(p + 32);
+        if (high)
+        {
+            l = (l.AsUInt16() >>> 4).AsByte();
+            h = (h.AsUInt16() >>> 4).AsByte();
+        }
+        lo = l & mask;
+        hi = h & mask;
     }
 
     /// <summary>Bits [shift, shift+width) of every byte of a 64-byte piece, moved to bit <paramref name="to"/>.</summary>
@@ -72,12 +103,12 @@ internal static unsafe class Lanes
         hi = ((Vector256.Load((ushort*)(p + 32)) >>> shift) << to).AsByte() & m;
     }
 
-    /// <summary>16 rows' F16 values (32 bytes) as floats.</summary>
+    /// <summary>16 rows' F16 factors (32 bytes, checked finite when interleaved) as floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Halves(byte* p, out Vector256<float> lo, out Vector256<float> hi)
     {
-        lo = HalfVector.Load8((ushort*)p);
-        hi = HalfVector.Load8((ushort*)(p + 16));
+        lo = HalfVector.LoadFinite8((ushort*)p);
+        hi = HalfVector.LoadFinite8((ushort*)(p + 16));
     }
 
     /// <summary>
@@ -109,8 +140,15 @@ internal readonly unsafe struct Q8_0Format : IQuantFormat
     public static bool HasMin => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi) =>
-        Lanes.Load(block + 32 + 64 * step, out lo, out hi);
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
+    {
+        Lanes.Load(block + 32 + 128 * pair, out lo0, out hi0);
+        Lanes.Load(block + 96 + 128 * pair, out lo1, out hi1);
+    }
+
+    public static int FirstElement(int group, int pair) => 8 * pair;
+
+    public static int SecondElement(int group, int pair) => 8 * pair + 4;
 
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi) =>
         throw new NotSupportedException();
@@ -135,8 +173,12 @@ internal readonly unsafe struct Q4_0Format : IQuantFormat
     public static bool HasMin => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi) =>
-        Lanes.Nibbles(block + 32 + 64 * (step & 3), 4 * (step >> 2), out lo, out hi);
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
+        => Lanes.BothNibbles(block + 32 + 64 * pair, out lo0, out hi0, out lo1, out hi1);
+
+    public static int FirstElement(int group, int pair) => 4 * pair;
+
+    public static int SecondElement(int group, int pair) => 16 + 4 * pair;
 
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi) =>
         throw new NotSupportedException();
@@ -160,8 +202,12 @@ internal readonly unsafe struct Q4_1Format : IQuantFormat
     public static bool HasMin => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi) =>
-        Lanes.Nibbles(block + 64 + 64 * (step & 3), 4 * (step >> 2), out lo, out hi);
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
+        => Lanes.BothNibbles(block + 64 + 64 * pair, out lo0, out hi0, out lo1, out hi1);
+
+    public static int FirstElement(int group, int pair) => 4 * pair;
+
+    public static int SecondElement(int group, int pair) => 16 + 4 * pair;
 
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi) =>
         throw new NotSupportedException();
@@ -185,13 +231,20 @@ internal readonly unsafe struct Q5_0Format : IQuantFormat
     public static bool HasMin => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi)
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
     {
-        Lanes.Nibbles(block + 96 + 64 * (step & 3), 4 * (step >> 2), out lo, out hi);
-        Lanes.FifthBits(block + 32, step, out var highLo, out var highHi);
-        lo |= highLo;
-        hi |= highHi;
+        Lanes.BothNibbles(block + 96 + 64 * pair, out lo0, out hi0, out lo1, out hi1);
+        Lanes.FifthBits(block + 32, pair, out var fifthLo, out var fifthHi);
+        lo0 |= fifthLo;
+        hi0 |= fifthHi;
+        Lanes.FifthBits(block + 32, pair + 4, out fifthLo, out fifthHi);
+        lo1 |= fifthLo;
+        hi1 |= fifthHi;
     }
+
+    public static int FirstElement(int group, int pair) => 4 * pair;
+
+    public static int SecondElement(int group, int pair) => 16 + 4 * pair;
 
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi) =>
         throw new NotSupportedException();
@@ -215,13 +268,20 @@ internal readonly unsafe struct Q5_1Format : IQuantFormat
     public static bool HasMin => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi)
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
     {
-        Lanes.Nibbles(block + 128 + 64 * (step & 3), 4 * (step >> 2), out lo, out hi);
-        Lanes.FifthBits(block + 64, step, out var highLo, out var highHi);
-        lo |= highLo;
-        hi |= highHi;
+        Lanes.BothNibbles(block + 128 + 64 * pair, out lo0, out hi0, out lo1, out hi1);
+        Lanes.FifthBits(block + 64, pair, out var fifthLo, out var fifthHi);
+        lo0 |= fifthLo;
+        hi0 |= fifthHi;
+        Lanes.FifthBits(block + 64, pair + 4, out fifthLo, out fifthHi);
+        lo1 |= fifthLo;
+        hi1 |= fifthHi;
     }
+
+    public static int FirstElement(int group, int pair) => 4 * pair;
+
+    public static int SecondElement(int group, int pair) => 16 + 4 * pair;
 
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi) =>
         throw new NotSupportedException();
@@ -281,8 +341,17 @@ internal readonly unsafe struct Q4_KFormat : IQuantFormat
     public static bool HasMin => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi) =>
-        Lanes.Nibbles(block + 256 + 64 * (8 * (group >> 1) + step), 4 * (group & 1), out lo, out hi);
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
+    {
+        byte* piece = block + 256 + 64 * (8 * (group >> 1) + 2 * pair);
+        bool high = (group & 1) != 0;
+        Lanes.Nibbles(piece, high, out lo0, out hi0);
+        Lanes.Nibbles(piece + 64, high, out lo1, out hi1);
+    }
+
+    public static int FirstElement(int group, int pair) => 32 * group + 8 * pair;
+
+    public static int SecondElement(int group, int pair) => 32 * group + 8 * pair + 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi) =>
@@ -308,13 +377,23 @@ internal readonly unsafe struct Q5_KFormat : IQuantFormat
     public static bool HasMin => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi)
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
     {
-        Lanes.Nibbles(block + 768 + 64 * (8 * (group >> 1) + step), 4 * (group & 1), out lo, out hi);
-        Lanes.Bits(block + 256 + 64 * step, group, 1, 4, out var highLo, out var highHi);
-        lo |= highLo;
-        hi |= highHi;
+        byte* piece = block + 768 + 64 * (8 * (group >> 1) + 2 * pair);
+        bool high = (group & 1) != 0;
+        Lanes.Nibbles(piece, high, out lo0, out hi0);
+        Lanes.Nibbles(piece + 64, high, out lo1, out hi1);
+        Lanes.Bits(block + 256 + 128 * pair, group, 1, 4, out var fifthLo, out var fifthHi);
+        lo0 |= fifthLo;
+        hi0 |= fifthHi;
+        Lanes.Bits(block + 320 + 128 * pair, group, 1, 4, out fifthLo, out fifthHi);
+        lo1 |= fifthLo;
+        hi1 |= fifthHi;
     }
+
+    public static int FirstElement(int group, int pair) => 32 * group + 8 * pair;
+
+    public static int SecondElement(int group, int pair) => 32 * group + 8 * pair + 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi) =>
@@ -344,14 +423,25 @@ internal readonly unsafe struct Q6_KFormat : IQuantFormat
     public static bool HasMin => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi)
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
+    {
+        Step(block, group, 2 * pair, out lo0, out hi0);
+        Step(block, group, 2 * pair + 1, out lo1, out hi1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi)
     {
         int h = group >> 3, k = (group & 7) >> 1, piece = 4 * (group & 1) + step;
-        Lanes.Nibbles(block + 64 * (16 * h + 8 * (k & 1) + piece), 4 * (k >> 1), out lo, out hi);
+        Lanes.Nibbles(block + 64 * (16 * h + 8 * (k & 1) + piece), k >= 2, out lo, out hi);
         Lanes.Bits(block + 2048 + 64 * (8 * h + piece), 2 * k, 3, 4, out var highLo, out var highHi);
         lo |= highLo;
         hi |= highHi;
     }
+
+    public static int FirstElement(int group, int pair) => 16 * group + 8 * pair;
+
+    public static int SecondElement(int group, int pair) => 16 * group + 8 * pair + 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi)
@@ -388,7 +478,14 @@ internal readonly unsafe struct Q3_KFormat : IQuantFormat
     public static bool HasMin => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi)
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
+    {
+        Step(block, group, 2 * pair, out lo0, out hi0);
+        Step(block, group, 2 * pair + 1, out lo1, out hi1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi)
     {
         int h = group >> 3, j = (group & 7) >> 1, piece = 4 * (group & 1) + step;
         Lanes.Bits(block + 512 + 64 * (8 * h + piece), 2 * j, 3, 0, out lo, out hi);
@@ -396,6 +493,10 @@ internal readonly unsafe struct Q3_KFormat : IQuantFormat
         lo |= highLo;
         hi |= highHi;
     }
+
+    public static int FirstElement(int group, int pair) => 16 * group + 8 * pair;
+
+    public static int SecondElement(int group, int pair) => 16 * group + 8 * pair + 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi)
@@ -435,11 +536,17 @@ internal readonly unsafe struct Q2_KFormat : IQuantFormat
     public static bool HasMin => true;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Levels(byte* block, int group, int step, out Vector256<byte> lo, out Vector256<byte> hi)
+    public static void Levels(byte* block, int group, int pair, out Vector256<byte> lo0, out Vector256<byte> hi0, out Vector256<byte> lo1, out Vector256<byte> hi1)
     {
-        int h = group >> 3, j = (group & 7) >> 1, piece = 4 * (group & 1) + step;
-        Lanes.Bits(block + 256 + 64 * (8 * h + piece), 2 * j, 3, 0, out lo, out hi);
+        int h = group >> 3, j = (group & 7) >> 1;
+        byte* piece = block + 256 + 64 * (8 * h + 4 * (group & 1) + 2 * pair);
+        Lanes.Bits(piece, 2 * j, 3, 0, out lo0, out hi0);
+        Lanes.Bits(piece + 64, 2 * j, 3, 0, out lo1, out hi1);
     }
+
+    public static int FirstElement(int group, int pair) => 16 * group + 8 * pair;
+
+    public static int SecondElement(int group, int pair) => 16 * group + 8 * pair + 4;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GroupScales(byte* block, int group, out Vector256<int> scaleLo, out Vector256<int> scaleHi, out Vector256<int> minLo, out Vector256<int> minHi)

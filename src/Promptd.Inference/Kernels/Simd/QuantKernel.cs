@@ -48,11 +48,13 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         }
     }
 
-    /// <summary>Where the levels of token activations for block b, group g, step s start in an activation row.</summary>
+    private const int PrefetchDistance = 2048;
+
+    /// <summary>Where the activation levels of block b's element e are in an activation row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int QuantsAt(int b, int g, int s) => TFormat.BlockSize == 256
-        ? b * Q8_KType.BlockLength + Q8_KType.QuantsAt + g * TFormat.GroupSize + 4 * s
-        : TFormat.HasMin ? b * Q8_1Type.BlockLength + 4 + 4 * s : b * Q8_0Type.BlockLength + 2 + 4 * s;
+    private static int QuantsAt(int b, int e) => TFormat.BlockSize == 256
+        ? b * Q8_KType.BlockLength + Q8_KType.QuantsAt + e
+        : TFormat.HasMin ? b * Q8_1Type.BlockLength + 4 + e : b * Q8_0Type.BlockLength + 2 + e;
 
     /// <summary>Σ of the token's activation levels over block b's group g (what an offset multiplies).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -72,9 +74,13 @@ internal static unsafe class QuantKernel<TFormat, TDot>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, byte* a) => TFormat.Signed
-        ? TDot.DotSigned(acc, w.AsSByte(), Vector256.Create(*(int*)a).AsSByte())
-        : TDot.Dot(acc, w, Vector256.Create(*(int*)a).AsSByte());
+    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> a) => TFormat.Signed
+        ? TDot.DotSigned(acc, w, a)
+        : TDot.Dot(acc, w, a);
+
+    /// <summary>Four activation levels of a token, in every 32-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(byte* a) => Vector256.Create(*(int*)a).AsSByte();
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TTile>(byte* group, int blocks, byte* a0, in ActivationRows layout, float* y, int yStride)
@@ -85,12 +91,14 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         // Row sums: two vectors (rows 0–7, 8–15) per token; kept in memory, they are touched once per block.
         float* sums = stackalloc float[8 * InterleavedRows.GroupRows];
         new Span<float>(sums, 8 * InterleavedRows.GroupRows).Clear();
-        int groups = TFormat.BlockSize / TFormat.GroupSize, steps = TFormat.GroupSize / 4;
+        int groups = TFormat.BlockSize / TFormat.GroupSize, pairs = TFormat.GroupSize / 8;
         int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
 
         for (int b = 0; b < blocks; b++)
         {
             byte* block = group + (long)b * groupBlockBytes;
+            // Ask for the weights a few blocks ahead: the hardware prefetcher alone leaves a core well short of the memory's bandwidth.
+            for (int line = 0; line < groupBlockBytes; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + line);
             Vector256<int> i0l = default, i0h = default, i1l = default, i1h = default, i2l = default, i2h = default, i3l = default, i3h = default;
             Vector256<int> m0l = default, m0h = default, m1l = default, m1h = default, m2l = default, m2h = default, m3l = default, m3h = default;
             for (int g = 0; g < groups; g++)
@@ -101,26 +109,34 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 if (n > 1) s1h = s1l = Start(a1, extras, blocks, b, g);
                 if (n > 2) s2h = s2l = Start(a2, extras, blocks, b, g);
                 if (n > 3) s3h = s3l = Start(a3, extras, blocks, b, g);
-                for (int s = 0; s < steps; s++)
+                for (int p = 0; p < pairs; p++)
                 {
-                    TFormat.Levels(block, g, s, out var lo, out var hi);
-                    int at = QuantsAt(b, g, s);
-                    s0l = Dot(s0l, lo, a0 + at);
-                    s0h = Dot(s0h, hi, a0 + at);
+                    TFormat.Levels(block, g, p, out var lo0, out var hi0, out var lo1, out var hi1);
+                    int at0 = QuantsAt(b, TFormat.FirstElement(g, p)), at1 = QuantsAt(b, TFormat.SecondElement(g, p));
+                    var x0 = Broadcast(a0 + at0);
+                    var x1 = Broadcast(a0 + at1);
+                    s0l = Dot(Dot(s0l, lo0, x0), lo1, x1);
+                    s0h = Dot(Dot(s0h, hi0, x0), hi1, x1);
                     if (n > 1)
                     {
-                        s1l = Dot(s1l, lo, a1 + at);
-                        s1h = Dot(s1h, hi, a1 + at);
+                        x0 = Broadcast(a1 + at0);
+                        x1 = Broadcast(a1 + at1);
+                        s1l = Dot(Dot(s1l, lo0, x0), lo1, x1);
+                        s1h = Dot(Dot(s1h, hi0, x0), hi1, x1);
                     }
                     if (n > 2)
                     {
-                        s2l = Dot(s2l, lo, a2 + at);
-                        s2h = Dot(s2h, hi, a2 + at);
+                        x0 = Broadcast(a2 + at0);
+                        x1 = Broadcast(a2 + at1);
+                        s2l = Dot(Dot(s2l, lo0, x0), lo1, x1);
+                        s2h = Dot(Dot(s2h, hi0, x0), hi1, x1);
                     }
                     if (n > 3)
                     {
-                        s3l = Dot(s3l, lo, a3 + at);
-                        s3h = Dot(s3h, hi, a3 + at);
+                        x0 = Broadcast(a3 + at0);
+                        x1 = Broadcast(a3 + at1);
+                        s3l = Dot(Dot(s3l, lo0, x0), lo1, x1);
+                        s3h = Dot(Dot(s3h, hi0, x0), hi1, x1);
                     }
                 }
                 if (!TFormat.GroupScaled)

@@ -39,12 +39,35 @@ internal sealed unsafe class SimdMatrixKernels : IMatrixKernels
 
     public MatrixView Prepare(MatrixView weights)
     {
-        if (weights.Interleaved) return weights;
+        if (weights.Interleaved || weights.Finite) return weights;
+        if (weights.Type.Id == GgmlType.F16)
+        {
+            CheckFiniteHalves(weights);
+            return weights.AsFinite();
+        }
         var format = InterleavedRows.For(weights.Type);
         if (format is null) return weights;
         if (weights.RowStride != weights.RowBytes) throw new ArgumentException("only a matrix of consecutive rows can be interleaved", nameof(weights));
         format.Interleave(weights.RowPointer(0), weights.Rows, weights.Columns / weights.Type.BlockSize);
         return weights.AsInterleaved();
+    }
+
+    /// <summary>F16 weights are converted the short way (finite values only): a file with an infinite or NaN weight is corrupt.</summary>
+    private static void CheckFiniteHalves(MatrixView weights)
+    {
+        int bad = -1;
+        Parallel.For(0, weights.Rows, r =>
+        {
+            var row = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(new ReadOnlySpan<byte>(weights.RowPointer(r), weights.RowBytes));
+            var exponent = Vector256.Create((ushort)0x7C00);
+            int i = 0;
+            bool found = false;
+            for (; i + 16 <= row.Length && !found; i += 16)
+                found = Vector256.EqualsAny(Vector256.Create(row.Slice(i, 16)) & exponent, exponent);
+            for (; i < row.Length && !found; i++) found = (row[i] & 0x7C00) == 0x7C00;
+            if (found) Interlocked.CompareExchange(ref bad, r, -1);
+        });
+        if (bad >= 0) throw new InvalidDataException($"row {bad} holds an infinite or NaN F16 weight");
     }
 
     public int ActivationBytes(in MatrixView matrix, int count) =>
@@ -76,6 +99,7 @@ internal sealed unsafe class SimdMatrixKernels : IMatrixKernels
             switch (matrix.Type.Id)
             {
                 case GgmlType.F32: Float<F32Elements>(matrix, a, layout, count, output, rowStart, rowEnd); break;
+                case GgmlType.F16 when matrix.Finite: Float<FiniteF16Elements>(matrix, a, layout, count, output, rowStart, rowEnd); break;
                 case GgmlType.F16: Float<F16Elements>(matrix, a, layout, count, output, rowStart, rowEnd); break;
                 case GgmlType.BF16: Float<BF16Elements>(matrix, a, layout, count, output, rowStart, rowEnd); break;
                 default:
