@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using Promptd.Inference.Batching;
+using Promptd.Inference.Generation;
 using Promptd.Inference.Models;
 using Promptd.Inference.Sampling;
+using Promptd.Inference.Tokenization;
 
 namespace Promptd.Inference.Benchmarks;
 
@@ -39,12 +42,18 @@ public sealed record EngineBenchmarkResult
     public required int PromptTokens { get; init; }
     public required int GenerationTokens { get; init; }
     public required int Concurrency { get; init; }
+    /// <summary>Prompt tokens/s; with concurrency, all streams' prompt tokens over the time until every stream had its first token.</summary>
     public required double PromptTokensPerSecond { get; init; }
+
+    /// <summary>Generation tokens/s; with concurrency, all streams together (aggregate).</summary>
     public required double GenerationTokensPerSecond { get; init; }
     public required double[] PromptRuns { get; init; }
     public required double[] GenerationRuns { get; init; }
 
-    /// <summary>Bytes allocated (all threads) per generated token over the timed generation runs.</summary>
+    /// <summary>
+    /// Bytes allocated (all threads) per generated token over the timed generation runs: the engine
+    /// alone for one stream; with concurrency, including the streamed chunks' text and the channels.
+    /// </summary>
     public required double AllocatedBytesPerToken { get; init; }
 
     /// <summary>Bytes of the KV caches the test sessions hold.</summary>
@@ -62,8 +71,94 @@ public static class EngineBenchmark
     public static Task<EngineBenchmarkResult> RunAsync(TransformerModel model, EngineBenchmarkOptions options)
     {
         options.Validate();
-        if (options.Concurrency > 1) throw new NotSupportedException("concurrency above 1 needs the batch executor (not built yet)");
-        return Task.FromResult(RunSingle(model, options));
+        return options.Concurrency > 1 ? RunConcurrentAsync(model, options) : Task.FromResult(RunSingle(model, options));
+    }
+
+    /// <summary>
+    /// <see cref="EngineBenchmarkOptions.Concurrency"/> streams through one <see cref="BatchExecutor"/>,
+    /// each with its own random prompt and greedy generation (no prefix reuse, no early stop).
+    /// Generation tokens/s counts every token after each stream's first, from the first first token
+    /// to the last token of all.
+    /// </summary>
+    private static async Task<EngineBenchmarkResult> RunConcurrentAsync(TransformerModel model, EngineBenchmarkOptions options)
+    {
+        int streams = options.Concurrency, vocab = model.Config.VocabSize;
+        var tokenizer = new Tokenizer(Vocabulary.FromMetadata(model.Metadata));
+        int context = options.PromptTokens + options.GenerationTokens + 1;
+        using var executor = new BatchExecutor(model, tokenizer, new BatchExecutorOptions
+        {
+            MaxSequences = streams,
+            ContextLength = context,
+            KvCacheType = options.KvCacheType,
+            MaxBatchTokens = Math.Max(streams, Math.Min(streams * options.PromptTokens, 4096)),
+            PrefixCache = false,
+        });
+        var random = new Random(options.Seed);
+        var generation = new GenerationOptions { MaxTokens = options.GenerationTokens, StopAtEndOfGeneration = false };
+        // Made once, outside the measured rounds: a sampler's buffers are sized by the vocabulary.
+        var samplers = new Sampler[streams];
+        var prompts = new int[streams][];
+        for (int s = 0; s < streams; s++)
+        {
+            samplers[s] = new Sampler(vocab, SamplingOptions.Greedy);
+            prompts[s] = new int[options.PromptTokens];
+        }
+
+        async Task<(double Prompt, double Generation, long Tokens)> Round()
+        {
+            var times = new (long First, long Last, int Tokens)[streams];
+            long start = Stopwatch.GetTimestamp();
+            var tasks = new Task[streams];
+            for (int s = 0; s < streams; s++)
+            {
+                var prompt = prompts[s];
+                for (int i = 0; i < prompt.Length; i++) prompt[i] = random.Next(vocab);
+                samplers[s].Reset();
+                int stream = s;
+                tasks[s] = Task.Run(async () =>
+                {
+                    await foreach (var chunk in executor.GenerateAsync(prompt, samplers[stream], generation))
+                    {
+                        if (chunk.TokenId is null) continue;
+                        long now = Stopwatch.GetTimestamp();
+                        if (times[stream].Tokens++ == 0) times[stream].First = now;
+                        times[stream].Last = now;
+                    }
+                });
+            }
+            await Task.WhenAll(tasks);
+            long firstOfAll = times.Min(t => t.First), lastFirst = times.Max(t => t.First), end = times.Max(t => t.Last);
+            long generated = times.Sum(t => (long)t.Tokens - 1);
+            return ((double)streams * options.PromptTokens / Stopwatch.GetElapsedTime(start, lastFirst).TotalSeconds,
+                generated / Stopwatch.GetElapsedTime(firstOfAll, end).TotalSeconds,
+                times.Sum(t => (long)t.Tokens));
+        }
+
+        await Round();
+        var promptRuns = new double[options.Repeats];
+        var generationRuns = new double[options.Repeats];
+        long allocated = 0, tokens = 0;
+        for (int r = 0; r < options.Repeats; r++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            (promptRuns[r], generationRuns[r], long generated) = await Round();
+            allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
+            tokens += generated;
+        }
+        return new EngineBenchmarkResult
+        {
+            Kernels = model.Kernels.Name,
+            Threads = model.Pool.Threads,
+            PromptTokens = options.PromptTokens,
+            GenerationTokens = options.GenerationTokens,
+            Concurrency = streams,
+            PromptTokensPerSecond = Median(promptRuns),
+            GenerationTokensPerSecond = Median(generationRuns),
+            PromptRuns = promptRuns,
+            GenerationRuns = generationRuns,
+            AllocatedBytesPerToken = (double)allocated / tokens,
+            KvCacheBytes = streams * KvCacheBytes(model, context, options.KvCacheType),
+        };
     }
 
     private static EngineBenchmarkResult RunSingle(TransformerModel model, EngineBenchmarkOptions options)

@@ -139,7 +139,7 @@ public sealed class TransformerModel : IDisposable
         Release();
     }
 
-    private void AddReference()
+    internal void AddReference()
     {
         while (true)
         {
