@@ -21,12 +21,12 @@ internal static class BenchCommand
     public const string Summary = "measure the embedded engine's tokens/s (--model FILE | --synthetic SHAPE --type T) [--json]";
     private const string Usage =
         "usage: promptd bench (--model FILE | --synthetic tinyllama-1.1b --type q4_0 [--seed N] [--cache-dir DIR])\n" +
-        "                     [--prompt-tokens 64] [--gen-tokens 32] [--threads N] [--concurrency N] [--repeats 5]\n" +
+        "                     [--prompt-tokens 64] [--gen-tokens 32] [--threads N] [--concurrency N [--executor]] [--repeats 5]\n" +
         "                     [--kernels auto|scalar|avx2|avxvnni|avx512] [--kv f16|f32] [--json]";
 
     private sealed record Options(
         string? Model, string? Synthetic, GgmlType Type, int Seed, string CacheDirectory,
-        int PromptTokens, int GenerationTokens, int Threads, int Concurrency, int Repeats,
+        int PromptTokens, int GenerationTokens, int Threads, int Concurrency, bool Executor, int Repeats,
         KernelPath Kernels, KvCacheType Kv, bool Json);
 
     public static async Task<int> RunAsync(string[] args)
@@ -50,13 +50,14 @@ internal static class BenchCommand
                 GenerationTokens = options.GenerationTokens,
                 Repeats = options.Repeats,
                 Concurrency = options.Concurrency,
+                ThroughExecutor = options.Executor,
                 KvCacheType = options.Kv,
             };
             var result = await EngineBenchmark.RunAsync(model, benchmarkOptions);
             using var process = Process.GetCurrentProcess();
             process.Refresh();
             var report = new Report(Path.GetFullPath(path), new FileInfo(path).Length, model.Config.Architecture.Name + " " + string.Join("/", model.WeightTypes), loadSeconds, result,
-                process.WorkingSet64, process.PeakWorkingSet64);
+                process.WorkingSet64, process.PeakWorkingSet64, options.Executor);
             if (options.Json) Console.WriteLine(JsonSerializer.Serialize(report, JsonOptions));
             else PrintTable(report);
             return 0;
@@ -71,7 +72,7 @@ internal static class BenchCommand
     /// <summary>Everything one run prints (the JSON object's fields).</summary>
     private sealed record Report(
         string Model, long FileBytes, string WeightType, double LoadSeconds, EngineBenchmarkResult Result,
-        long RssBytes, long PeakRssBytes);
+        long RssBytes, long PeakRssBytes, [property: System.Text.Json.Serialization.JsonIgnore] bool Executor = false);
 
     private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
@@ -81,7 +82,7 @@ internal static class BenchCommand
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine($"model        {r.Model} ({r.WeightType}, {r.FileBytes / 1048576.0:F1} MiB)");
         Console.WriteLine($"kernels      {x.Kernels}, {x.Threads} threads, loaded in {r.LoadSeconds:F2} s");
-        if (x.Concurrency == 1)
+        if (!r.Executor && x.Concurrency == 1)
         {
             Console.WriteLine(string.Create(c, $"pp{x.PromptTokens,-8} {x.PromptTokensPerSecond,8:F1} tokens/s  (median of {x.PromptRuns.Length}: {string.Join(" ", x.PromptRuns.Select(v => v.ToString("F1", c)))})"));
             Console.WriteLine(string.Create(c, $"tg{x.GenerationTokens,-8} {x.GenerationTokensPerSecond,8:F1} tokens/s  (median of {x.GenerationRuns.Length}: {string.Join(" ", x.GenerationRuns.Select(v => v.ToString("F1", c)))})"));
@@ -100,7 +101,7 @@ internal static class BenchCommand
         int seed = 1, prompt = 64, generation = 32, threads = Environment.ProcessorCount, concurrency = 1, repeats = 5;
         var kernels = KernelPath.Auto;
         var kv = KvCacheType.F16;
-        bool json = false;
+        bool json = false, executor = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{args[i]} needs a value");
@@ -137,6 +138,7 @@ internal static class BenchCommand
                     };
                     break;
                 case "--json": json = true; break;
+                case "--executor": executor = true; break;
                 default: throw new UsageException($"unknown option '{args[i]}'\n{Usage}");
             }
         }
@@ -147,7 +149,7 @@ internal static class BenchCommand
         if (model is not null && type is not null) throw new UsageException("--type goes with --synthetic; a --model file has its own types");
         var weightType = type is null ? GgmlType.F32 : ParseType(type);
         return new Options(model, synthetic, weightType, seed, cache ?? SyntheticModelCache.DefaultDirectory,
-            prompt, generation, threads, concurrency, repeats, kernels, kv, json);
+            prompt, generation, threads, concurrency, executor, repeats, kernels, kv, json);
     }
 
     private static GgmlType ParseType(string name)

@@ -22,6 +22,9 @@ public sealed record EngineBenchmarkOptions
     /// <summary>Concurrent generation streams (above 1: through the batch executor).</summary>
     public int Concurrency { get; init; } = 1;
 
+    /// <summary>Run even a single stream through the batch executor (for a like-for-like concurrency table).</summary>
+    public bool ThroughExecutor { get; init; }
+
     public KvCacheType KvCacheType { get; init; } = KvCacheType.F16;
 
     /// <summary>Seed of the random prompt tokens.</summary>
@@ -71,7 +74,7 @@ public static class EngineBenchmark
     public static Task<EngineBenchmarkResult> RunAsync(TransformerModel model, EngineBenchmarkOptions options)
     {
         options.Validate();
-        return options.Concurrency > 1 ? RunConcurrentAsync(model, options) : Task.FromResult(RunSingle(model, options));
+        return options.Concurrency > 1 || options.ThroughExecutor ? RunConcurrentAsync(model, options) : Task.FromResult(RunSingle(model, options));
     }
 
     /// <summary>
