@@ -14,6 +14,7 @@ public static class CommandLine
         (GenerateCommand.Verb, GenerateCommand.Summary, GenerateCommand.RunAsync),
         (RunCommand.Verb, RunCommand.Summary, RunCommand.RunAsync),
         (ChatCommand.Verb, ChatCommand.Summary, ChatCommand.RunAsync),
+        (BenchCommand.Verb, BenchCommand.Summary, BenchCommand.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

@@ -148,6 +148,8 @@ public sealed record PromptdServerOptions
         var defaults = new EmbeddedEngineOptions();
         double? budgetGiB = c.GetValue<double?>("Models:MemoryBudgetGiB");
         double? keepAlive = c.GetValue<double?>("Models:KeepAliveSeconds");
+        int sequences = c.GetValue("Models:MaxSequences", defaults.MaxSequencesPerModel);
+        if (sequences is < 1 or > 256) throw new ArgumentException($"Models:MaxSequences must be between 1 and 256, not {sequences}");
         return new EmbeddedEngineOptions
         {
             KeepAlive = keepAlive is { } k ? (k < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(k)) : defaults.KeepAlive,
@@ -155,6 +157,7 @@ public sealed record PromptdServerOptions
             ContextLength = c.GetValue<int?>("Models:ContextLength"),
             KvCacheType = string.Equals(c["Models:KvCache"], "f32", StringComparison.OrdinalIgnoreCase) ? KvCacheType.F32 : KvCacheType.F16,
             DefaultMaxTokens = c.GetValue("Models:DefaultMaxTokens", defaults.DefaultMaxTokens),
+            MaxSequencesPerModel = sequences,
             ChatTemplate = c["Models:ChatTemplate"],
         };
     }

@@ -73,8 +73,9 @@ public sealed partial class RunAndChatCommandTests : IAsyncLifetime
     [Fact]
     public async Task Ctrl_c_stops_an_answer_and_the_chat_goes_on()
     {
-        await using var chat = PromptdSession.Start("chat", "promptd/echo/200ms", "--data", _data);
-        await chat.WriteLineAsync("one two three four five six seven eight nine ten");
+        // Slow enough that a loaded machine still interrupts the answer in the middle.
+        await using var chat = PromptdSession.Start("chat", "promptd/echo/500ms", "--data", _data);
+        await chat.WriteLineAsync("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty");
         await chat.WaitForAsync(o => o.Contains("two"), "the answer to start");
 
         chat.Interrupt();
@@ -84,7 +85,7 @@ public sealed partial class RunAndChatCommandTests : IAsyncLifetime
         chat.Input.Close();
 
         Assert.Equal(0, await chat.WaitForExitAsync());
-        Assert.DoesNotContain("ten", chat.Output);
+        Assert.DoesNotContain("twenty", chat.Output);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Promptd.Inference.Sampling;
+using Promptd.Inference.Tests.Support;
 
 namespace Promptd.Inference.Tests;
 
@@ -205,13 +206,14 @@ public class SamplerTests
         var nucleus = new Sampler(32_000, new SamplingOptions { Seed = 1, TopK = 0, TopP = 0.5f });
         for (int i = 0; i < 10; i++) sampler.Accept(sampler.Sample(logits)); // warm up
         nucleus.Sample(logits);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++)
+        Assert.Equal(0, Allocations.Steady(() =>
         {
-            sampler.Accept(sampler.Sample(logits));
-            nucleus.Sample(logits);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 200; i++)
+            {
+                sampler.Accept(sampler.Sample(logits));
+                nucleus.Sample(logits);
+            }
+        }));
     }
 
     [Fact]

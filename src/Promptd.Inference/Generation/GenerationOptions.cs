@@ -50,6 +50,9 @@ public sealed record GenerationResult(
     TimeSpan GenerationTime,
     string? StopString = null)
 {
+    /// <summary>Prompt tokens whose keys and values were reused from a prefix cache rather than evaluated (0 without one).</summary>
+    public int CachedPromptTokens { get; init; }
+
     /// <summary>Tokens per second after the first (null with fewer than two tokens).</summary>
     public double? TokensPerSecond => CompletionTokens > 1 && GenerationTime > TimeSpan.Zero
         ? (CompletionTokens - 1) / GenerationTime.TotalSeconds

@@ -5,7 +5,7 @@ using System.Text;
 namespace Promptd.Inference.Gguf;
 
 /// <summary>
-/// A GGUF v2/v3 file, memory-mapped read-only. Metadata and tensor infos are parsed eagerly with
+/// A GGUF v2/v3 file, memory-mapped read-only (or copy-on-write). Metadata and tensor infos are parsed eagerly with
 /// every count, length and offset checked against the file size, so a corrupt or hostile file
 /// fails with a <see cref="InvalidDataException"/> before anything large is allocated. Tensor data
 /// stays in the mapping: <see cref="GetTensorData"/> hands out pointers into it.
@@ -47,19 +47,25 @@ public sealed unsafe class GgufFile : IDisposable
         }
     }
 
-    /// <summary>Opens and validates a GGUF file. Throws <see cref="InvalidDataException"/> for a bad file, <see cref="FileNotFoundException"/> for a missing one.</summary>
-    public static GgufFile Open(string path)
+    /// <summary>
+    /// Opens and validates a GGUF file. Throws <see cref="InvalidDataException"/> for a bad file,
+    /// <see cref="FileNotFoundException"/> for a missing one. With <paramref name="copyOnWrite"/>
+    /// the mapping is private and writable: a page written to becomes the process's own copy and the
+    /// file never changes (kernels rearrange weights in place this way).
+    /// </summary>
+    public static GgufFile Open(string path, bool copyOnWrite = false)
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"model file not found: {path}", path);
         long length = info.Length;
         if (length < 24) throw new InvalidDataException($"{path}: file is {length} bytes, too short for a GGUF header");
 
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        var access = copyOnWrite ? MemoryMappedFileAccess.CopyOnWrite : MemoryMappedFileAccess.Read;
+        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, access);
         MemoryMappedViewAccessor? view = null;
         try
         {
-            view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            view = map.CreateViewAccessor(0, 0, access);
             byte* ptr = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref ptr);
             ptr += view.PointerOffset;

@@ -22,7 +22,7 @@ internal sealed unsafe class KvCache
 
     public KvCache(KvCacheType type, int layers, int capacity, int kvHeads, int headDim)
     {
-        Type = type == KvCacheType.F16 ? TensorTypes.F16 : TensorTypes.F32;
+        Type = ElementType(type);
         Capacity = capacity;
         _headDim = headDim;
         _width = kvHeads * headDim;
@@ -42,6 +42,8 @@ internal sealed unsafe class KvCache
 
     public TensorType Type { get; }
     public int Capacity { get; }
+
+    public static TensorType ElementType(KvCacheType type) => type == KvCacheType.F16 ? TensorTypes.F16 : TensorTypes.F32;
 
     /// <summary>Stores the keys and values (count × kvHeads·headDim each) of positions start … start+count−1.</summary>
     public void Store(int layer, int start, int count, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)

@@ -1,5 +1,6 @@
 using Promptd.Inference.Gguf;
 using Promptd.Inference.Kernels;
+using Promptd.Inference.Threading;
 
 namespace Promptd.Inference.Models;
 
@@ -8,6 +9,11 @@ namespace Promptd.Inference.Models;
 /// Weight matrices stay quantized inside the memory-mapped file; the model is read-only after
 /// loading, so any number of sessions on any threads can share it. The file stays mapped until the
 /// model and every session created from it are disposed.
+///
+/// The SIMD kernels rearrange quantized weights for their loads (<see cref="IMatrixKernels.Prepare"/>);
+/// the file is then mapped copy-on-write and rearranged in place, so the rearranged pages replace
+/// the file's pages rather than adding a copy. The model owns a <see cref="WorkerPool"/> that its
+/// sessions share for the matrix work.
 /// </summary>
 public sealed class TransformerModel : IDisposable
 {
@@ -21,11 +27,13 @@ public sealed class TransformerModel : IDisposable
         Config = ModelConfig.FromMetadata(file.Metadata);
 
         var c = Config;
-        var w = new WeightLoader(file);
-        TokenEmbedding = w.Matrix("token_embd.weight", c.EmbeddingLength, c.VocabSize);
+        var w = new WeightLoader(file, kernels);
+        TokenEmbedding = w.Matrix("token_embd.weight", c.EmbeddingLength, c.VocabSize, prepare: false);
         OutputNorm = w.Vector("output_norm.weight", c.EmbeddingLength);
-        // Without output.weight the output projection is the token embedding (tied weights).
-        Output = w.OptionalMatrix("output.weight", c.EmbeddingLength, c.VocabSize) ?? TokenEmbedding;
+        // Without output.weight the output projection is the token embedding (tied weights); then the
+        // embedding rows are read through the kernels' layout too.
+        Output = w.OptionalMatrix("output.weight", c.EmbeddingLength, c.VocabSize) ?? w.Prepare("token_embd.weight", TokenEmbedding);
+        if (HasTiedOutput) TokenEmbedding = Output;
         RopeFrequencyFactors = w.OptionalVector("rope_freqs.weight", c.HeadDimension / 2);
 
         var arch = c.Architecture;
@@ -55,14 +63,20 @@ public sealed class TransformerModel : IDisposable
     /// <summary>
     /// Opens and checks a model. Throws FileNotFoundException, InvalidDataException (corrupt file,
     /// missing tensor, wrong shape — the message names it) or NotSupportedException (an architecture,
-    /// tensor type or option this engine does not implement).
+    /// tensor type, option or forced kernel path this engine or CPU does not implement).
     /// </summary>
-    public static TransformerModel Load(string path, IMatrixKernels? kernels = null)
+    public static TransformerModel Load(string path, ModelOptions? options = null)
     {
-        var file = GgufFile.Open(path);
+        options ??= new ModelOptions();
+        int threads = options.Threads ?? Environment.ProcessorCount;
+        if (threads <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"threads must be positive, not {threads}");
+        var kernels = KernelPaths.Create(options.Kernels);
+        var file = GgufFile.Open(path, copyOnWrite: kernels.Path != KernelPath.Scalar);
         try
         {
-            return new TransformerModel(file, kernels ?? ScalarMatrixKernels.Instance);
+            var model = new TransformerModel(file, kernels);
+            model.Pool = new WorkerPool(threads);
+            return model;
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
         {
@@ -84,11 +98,19 @@ public sealed class TransformerModel : IDisposable
 
     public IMatrixKernels Kernels { get; }
 
+    /// <summary>The threads that run the matrix work of this model's sessions.</summary>
+    public WorkerPool Pool { get; private set; } = null!;
+
     internal MatrixView TokenEmbedding { get; }
     internal MatrixView Output { get; }
     internal float[] OutputNorm { get; }
     internal float[]? RopeFrequencyFactors { get; }
     internal LayerWeights[] Layers { get; }
+
+    /// <summary>The types of the weight matrices, most common first (e.g. Q4_K, Q6_K).</summary>
+    public IReadOnlyList<string> WeightTypes =>
+        [.. Layers.SelectMany(l => new[] { l.Query, l.Key, l.Value, l.Output, l.Gate, l.Up, l.Down }).Append(Output)
+            .GroupBy(m => m.Type.Name).OrderByDescending(g => g.Count()).Select(g => g.Key)];
 
     /// <summary>True when the output projection reuses the token embedding.</summary>
     public bool HasTiedOutput => _file.FindTensor("output.weight") is null;
@@ -117,7 +139,7 @@ public sealed class TransformerModel : IDisposable
         Release();
     }
 
-    private void AddReference()
+    internal void AddReference()
     {
         while (true)
         {
@@ -130,6 +152,10 @@ public sealed class TransformerModel : IDisposable
     /// <summary>Called by a session when it is disposed.</summary>
     internal void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0) _file.Dispose();
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Pool?.Dispose();
+            _file.Dispose();
+        }
     }
 }

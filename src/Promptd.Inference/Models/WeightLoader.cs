@@ -7,14 +7,15 @@ namespace Promptd.Inference.Models;
 /// <summary>
 /// Looks tensors up by name and checks their shapes and types against the configuration, so a
 /// wrong file fails at load time with the tensor named, never halfway through a forward pass.
-/// Shapes are in ggml order: [columns, rows].
+/// Shapes are in ggml order: [columns, rows]. Matrices are handed to the kernels to prepare
+/// (rearrange in place) unless <c>prepare</c> is false.
 /// </summary>
-internal sealed unsafe class WeightLoader(GgufFile file)
+internal sealed unsafe class WeightLoader(GgufFile file, IMatrixKernels kernels)
 {
-    public MatrixView Matrix(string name, int columns, int rows) =>
-        OptionalMatrix(name, columns, rows) ?? throw Missing(name);
+    public MatrixView Matrix(string name, int columns, int rows, bool prepare = true) =>
+        OptionalMatrix(name, columns, rows, prepare) ?? throw Missing(name);
 
-    public MatrixView? OptionalMatrix(string name, int columns, int rows)
+    public MatrixView? OptionalMatrix(string name, int columns, int rows, bool prepare = true)
     {
         var info = file.FindTensor(name);
         if (info is null) return null;
@@ -22,7 +23,21 @@ internal sealed unsafe class WeightLoader(GgufFile file)
         var type = Implemented(info);
         if (type.ActivationTypeId is null)
             throw new InvalidDataException($"{file.Path}: tensor '{name}' has type {type.Name}, which is an activation format, not a weight type");
-        return new MatrixView(file.GetTensorPointer(info), type, rows, columns, type.RowBytes(columns));
+        var view = new MatrixView(file.GetTensorPointer(info), type, rows, columns, type.RowBytes(columns));
+        return prepare ? Prepare(name, view) : view;
+    }
+
+    /// <summary>The kernels' layout of a matrix; a corrupt one (an infinite or NaN weight or scale) is refused with the tensor named.</summary>
+    public MatrixView Prepare(string name, MatrixView view)
+    {
+        try
+        {
+            return kernels.Prepare(view);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{file.Path}: tensor '{name}': {e.Message}", e);
+        }
     }
 
     public float[] Vector(string name, int length) => OptionalVector(name, length) ?? throw Missing(name);

@@ -28,7 +28,7 @@ public static class SyntheticModel
         var w = new GgufWriter()
             .Set("general.architecture", spec.Architecture)
             .Set("general.name", $"synthetic-{spec.Architecture}-{spec.EmbeddingLength}x{spec.LayerCount}-{weightType.Name}")
-            .Set("general.file_type", (uint)spec.WeightType)
+            .Set("general.file_type", FileType(spec.WeightType))
             .Set(p + "context_length", (uint)spec.ContextLength)
             .Set(p + "embedding_length", (uint)spec.EmbeddingLength)
             .Set(p + "block_count", (uint)spec.LayerCount)
@@ -72,6 +72,28 @@ public static class SyntheticModel
         }
         return w;
     }
+
+    /// <summary>
+    /// llama.cpp's llama_ftype for a file whose weights all have one type (general.file_type is that
+    /// enumeration, not a ggml type; llama.cpp shows it as the model's type).
+    /// </summary>
+    private static uint FileType(GgmlType type) => type switch
+    {
+        GgmlType.F32 => 0,
+        GgmlType.F16 => 1,
+        GgmlType.Q4_0 => 2,
+        GgmlType.Q4_1 => 3,
+        GgmlType.Q8_0 => 7,
+        GgmlType.Q5_0 => 8,
+        GgmlType.Q5_1 => 9,
+        GgmlType.Q2_K => 10,
+        GgmlType.Q3_K => 11, // Q3_K_S
+        GgmlType.Q4_K => 14, // Q4_K_S
+        GgmlType.Q5_K => 16, // Q5_K_S
+        GgmlType.Q6_K => 18,
+        GgmlType.BF16 => 32,
+        _ => throw new ArgumentException($"no llama.cpp file type for {type}", nameof(type)),
+    };
 
     private readonly record struct Distribution(int Seed, int Tensor, float Mean, float Sigma);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Promptd.Inference.Kernels;
 using Promptd.Inference.Models;
 using Promptd.Inference.Tests.Support;
 using Promptd.TestSupport;
@@ -13,7 +14,8 @@ namespace Promptd.Inference.Tests.Models;
 /// ~1e-7 except where the two engines' float summation orders land an activation on opposite sides
 /// of an 8-bit (or F16) rounding boundary; such a flip moves logits by up to ~2e-2, so quantized
 /// models are held to 2.5e-2 per logit and, together, to 1e-3 for at least 75% of all logits
-/// (an engine that skipped llama.cpp's activation quantization would fail that).
+/// (an engine that skipped llama.cpp's activation quantization would fail that). Every check runs
+/// on every kernel path the CPU has.
 /// </summary>
 public class FixtureLogitsTests(ITestOutputHelper output)
 {
@@ -33,18 +35,20 @@ public class FixtureLogitsTests(ITestOutputHelper output)
         "tiny-llama-tied-f32", "tiny-llama-tied-Q8_0", "tiny-llama-tied-Q6_K", "tiny-llama-tied-Q4_K_M",
     ];
 
-    public static TheoryData<string, KvCacheType> Cases()
+    private static IEnumerable<(string, KvCacheType)> ModelsAndCaches()
     {
-        var data = new TheoryData<string, KvCacheType>();
         foreach (var name in ModelNames)
         {
-            data.Add(name, KvCacheType.F16);
+            yield return (name, KvCacheType.F16);
             // llama.cpp's F32-cache references exist for some float models (the exact comparisons).
             if (IsFloat(name) && (!Fixtures.Available || File.Exists(Fixtures.Path("gguf", name + ".kvf32.logits.bin"))))
-                data.Add(name, KvCacheType.F32);
+                yield return (name, KvCacheType.F32);
         }
-        return data;
     }
+
+    public static TheoryData<string, KvCacheType, KernelPath> Cases() => KernelPathData.Each(ModelsAndCaches());
+
+    public static TheoryData<KernelPath> Paths => KernelPathData.All;
 
     private static bool IsFloat(string name) => name.EndsWith("-f32", StringComparison.Ordinal) || name.EndsWith("-F16", StringComparison.Ordinal);
 
@@ -57,9 +61,9 @@ public class FixtureLogitsTests(ITestOutputHelper output)
 
     [FixtureTheory]
     [MemberData(nameof(Cases))]
-    public void Logits_match_llama_cpp(string name, KvCacheType kv)
+    public void Logits_match_llama_cpp(string name, KvCacheType kv, KernelPath path)
     {
-        var c = FixtureComparison.Get(name, kv);
+        var c = FixtureComparison.Get(name, kv, path);
         float tolerance = IsFloat(name) ? FloatTolerance : QuantizedTolerance;
         Assert.True(c.BatchErrors.Max() <= tolerance, $"{name}{FixtureComparison.SuffixOf(kv)}: batch logits differ by up to {c.BatchErrors.Max():E2}");
         if (c.StepErrors.Length > 0)
@@ -68,9 +72,9 @@ public class FixtureLogitsTests(ITestOutputHelper output)
 
     [FixtureTheory]
     [MemberData(nameof(Cases))]
-    public void Greedy_tokens_match_llama_cpp_up_to_a_near_tie(string name, KvCacheType kv)
+    public void Greedy_tokens_match_llama_cpp_up_to_a_near_tie(string name, KvCacheType kv, KernelPath path)
     {
-        var c = FixtureComparison.Get(name, kv);
+        var c = FixtureComparison.Get(name, kv, path);
         Assert.Equal(16, c.ReferenceGreedy.Length);
         for (int s = 0; s < c.ReferenceGreedy.Length; s++)
         {
@@ -83,10 +87,11 @@ public class FixtureLogitsTests(ITestOutputHelper output)
         }
     }
 
-    [FixtureFact]
-    public void Quantized_models_mostly_match_to_float_precision()
+    [FixtureTheory]
+    [MemberData(nameof(Paths))]
+    public void Quantized_models_mostly_match_to_float_precision(KernelPath path)
     {
-        var errors = ModelNames.Where(n => !IsFloat(n)).Select(n => FixtureComparison.Get(n, KvCacheType.F16))
+        var errors = ModelNames.Where(n => !IsFloat(n)).Select(n => FixtureComparison.Get(n, KvCacheType.F16, path))
             .SelectMany(c => c.BatchErrors.Concat(c.StepErrors)).ToArray();
         double share = errors.Count(e => e <= FloatTolerance) / (double)errors.Length;
         output.WriteLine($"{share:P1} of {errors.Length} quantized-model logits within {FloatTolerance:E0}");
@@ -94,13 +99,14 @@ public class FixtureLogitsTests(ITestOutputHelper output)
     }
 
     /// <summary>The table of the report: the largest logit error per model and cache type.</summary>
-    [FixtureFact]
-    public void Report_errors_per_model()
+    [FixtureTheory]
+    [MemberData(nameof(Paths))]
+    public void Report_errors_per_model(KernelPath path)
     {
         var table = new StringBuilder("| model | KV | max batch error | max step error | logits within 1e-3 | greedy equal |\n|---|---|---:|---:|---:|---:|\n");
-        foreach (var (name, kv) in Cases().Select(row => ((string)row[0], (KvCacheType)row[1])))
+        foreach (var (name, kv) in ModelsAndCaches())
         {
-            var c = FixtureComparison.Get(name, kv);
+            var c = FixtureComparison.Get(name, kv, path);
             var all = c.BatchErrors.Concat(c.StepErrors).ToArray();
             int equal = c.EngineGreedy.Zip(c.ReferenceGreedy).TakeWhile(p => p.First == p.Second).Count();
             table.Append(CultureInfo.InvariantCulture, $"| {name} | {kv} | {c.BatchErrors.Max():E1} | {(c.StepErrors.Length > 0 ? c.StepErrors.Max().ToString("E1", CultureInfo.InvariantCulture) : "–")} | {all.Count(e => e <= FloatTolerance) * 100.0 / all.Length:F1}% | {equal}/16 |\n");

@@ -1,4 +1,5 @@
 using Promptd.Inference.Gguf;
+using Promptd.Inference.Kernels;
 using Promptd.Inference.Models;
 using Promptd.Inference.Tests.Support;
 
@@ -11,10 +12,8 @@ public class SessionTests
     private static string Llama => GeneratedModels.Get("llama", GeneratedModels.Small);
     private static string Qwen => GeneratedModels.Get("qwen2-Q8_0", GeneratedModels.Small with { Architecture = "qwen2", WeightType = GgmlType.Q8_0 });
 
-    public static TheoryData<string, KvCacheType> Models => new()
-    {
-        { "llama", KvCacheType.F32 }, { "llama", KvCacheType.F16 }, { "qwen2-Q8_0", KvCacheType.F16 },
-    };
+    public static TheoryData<string, KvCacheType, KernelPath> Models =>
+        KernelPathData.Each([("llama", KvCacheType.F32), ("llama", KvCacheType.F16), ("qwen2-Q8_0", KvCacheType.F16)]);
 
     private static string PathOf(string name) => name == "llama" ? Llama : Qwen;
 
@@ -27,9 +26,9 @@ public class SessionTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void Batched_evaluation_equals_token_by_token_evaluation(string name, KvCacheType kv)
+    public void Batched_evaluation_equals_token_by_token_evaluation(string name, KvCacheType kv, KernelPath path)
     {
-        using var model = TransformerModel.Load(PathOf(name));
+        using var model = TransformerModel.Load(PathOf(name), KernelPathData.Options(path));
         using var batched = model.CreateSession(new InferenceSessionOptions { KvCacheType = kv });
         using var single = model.CreateSession(new InferenceSessionOptions { KvCacheType = kv });
         var all = EvaluateAll(batched, Tokens);
@@ -46,9 +45,9 @@ public class SessionTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void Small_batches_give_the_same_logits_as_one_batch(string name, KvCacheType kv)
+    public void Small_batches_give_the_same_logits_as_one_batch(string name, KvCacheType kv, KernelPath path)
     {
-        using var model = TransformerModel.Load(PathOf(name));
+        using var model = TransformerModel.Load(PathOf(name), KernelPathData.Options(path));
         using var whole = model.CreateSession(new InferenceSessionOptions { KvCacheType = kv });
         using var chunked = model.CreateSession(new InferenceSessionOptions { KvCacheType = kv, BatchSize = 3 });
         Assert.Equal(EvaluateAll(whole, Tokens), EvaluateAll(chunked, Tokens));
@@ -68,9 +67,9 @@ public class SessionTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void Rewind_then_reevaluate_gives_the_same_logits(string name, KvCacheType kv)
+    public void Rewind_then_reevaluate_gives_the_same_logits(string name, KvCacheType kv, KernelPath path)
     {
-        using var model = TransformerModel.Load(PathOf(name));
+        using var model = TransformerModel.Load(PathOf(name), KernelPathData.Options(path));
         using var session = model.CreateSession(new InferenceSessionOptions { KvCacheType = kv });
         var first = EvaluateAll(session, Tokens);
         session.Rewind(4);
@@ -153,14 +152,15 @@ public class SessionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => model.CreateSession(new InferenceSessionOptions { ContextLength = 0 }));
     }
 
+    public static TheoryData<GgmlType, KvCacheType, KernelPath> AllocationCases =>
+        KernelPathData.Each([(GgmlType.Q4_K, KvCacheType.F16), (GgmlType.Q5_1, KvCacheType.F32), (GgmlType.F16, KvCacheType.F16), (GgmlType.Q8_0, KvCacheType.F16)]);
+
     [Theory]
-    [InlineData(GgmlType.Q4_K, KvCacheType.F16)]
-    [InlineData(GgmlType.Q5_1, KvCacheType.F32)]
-    [InlineData(GgmlType.F16, KvCacheType.F16)]
-    public void Evaluating_a_token_allocates_nothing(GgmlType type, KvCacheType kv)
+    [MemberData(nameof(AllocationCases))]
+    public void Evaluating_a_token_allocates_nothing(GgmlType type, KvCacheType kv, KernelPath path)
     {
         var spec = (Promptd.Inference.Tensors.TensorTypes.Get(type).BlockSize == 256 ? GeneratedModels.SmallK : GeneratedModels.Small) with { WeightType = type };
-        using var model = TransformerModel.Load(GeneratedModels.Get($"llama-{type}", spec));
+        using var model = TransformerModel.Load(GeneratedModels.Get($"llama-{type}", spec), new ModelOptions { Kernels = path, Threads = 2 });
         using var session = model.CreateSession(new InferenceSessionOptions { KvCacheType = kv });
         var logits = new float[session.VocabSize];
         int[] prompt = [1, 2, 3, 4];
@@ -168,9 +168,15 @@ public class SessionTests
         session.Evaluate(prompt, logits); // first use: lazy initialisation, JIT
         session.Evaluate(next, logits);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        session.Evaluate(next, logits);
-        session.Evaluate(prompt, logits);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        long workers = long.MaxValue;
+        long caller = Allocations.Steady(() =>
+        {
+            long before = model.Pool.WorkerAllocatedBytes;
+            session.Evaluate(next, logits);
+            session.Evaluate(prompt, logits);
+            workers = Math.Min(workers, model.Pool.WorkerAllocatedBytes - before);
+        });
+        Assert.Equal(0, caller);
+        Assert.Equal(0, workers);
     }
 }

@@ -1,3 +1,4 @@
+using Promptd.Inference.Kernels;
 using Promptd.Inference.Models;
 using Promptd.Inference.Tests.Support;
 using Promptd.TestSupport;
@@ -9,14 +10,17 @@ public class StoriesFixtureTests
 {
     private static string Stories(string file) => Fixtures.Path("stories", file);
 
+    public static TheoryData<string, KernelPath> Names => KernelPathData.Each(["stories260K", "stories260K-tied"]);
+
+    public static TheoryData<KernelPath> Paths => KernelPathData.All;
+
     [FixtureTheory]
-    [InlineData("stories260K")]
-    [InlineData("stories260K-tied")]
-    public void Logits_match_llama_cpp(string name)
+    [MemberData(nameof(Names))]
+    public void Logits_match_llama_cpp(string name, KernelPath path)
     {
-        Assert.True(FixtureComparison.Get(name, KvCacheType.F32).BatchErrors.Max() <= 1e-3f);
+        Assert.True(FixtureComparison.Get(name, KvCacheType.F32, path).BatchErrors.Max() <= 1e-3f);
         // With an F16 cache a trained model's larger activations make the rounding flips larger.
-        Assert.True(FixtureComparison.Get(name, KvCacheType.F16).BatchErrors.Max() <= 1e-2f);
+        Assert.True(FixtureComparison.Get(name, KvCacheType.F16, path).BatchErrors.Max() <= 1e-2f);
     }
 
     [FixtureFact]
@@ -32,14 +36,15 @@ public class StoriesFixtureTests
         Assert.Equal(512, tied.Config.TrainedContextLength);
     }
 
-    [FixtureFact]
-    public void All_64_greedy_tokens_from_BOS_match_llama_cpp_and_llama2c_with_an_F32_cache()
+    [FixtureTheory]
+    [MemberData(nameof(Paths))]
+    public void All_64_greedy_tokens_from_BOS_match_llama_cpp_and_llama2c_with_an_F32_cache(KernelPath path)
     {
         var expected = FixtureComparison.ReadIds(Stories("stories260K.llamacpp.kvf32.greedy.txt"));
         Assert.Equal(expected, FixtureComparison.ReadIds(Stories("stories260K.llama2c.harness.greedy.txt")));
         var steps = FixtureComparison.ReadFloats(Stories("stories260K.kvf32.greedy-steplogits.bin"));
 
-        using var model = TransformerModel.Load(Stories("stories260K.gguf"));
+        using var model = TransformerModel.Load(Stories("stories260K.gguf"), KernelPathData.Options(path));
         using var session = model.CreateSession(new InferenceSessionOptions { KvCacheType = KvCacheType.F32 });
         var logits = new float[512];
         int token = 1;
@@ -54,11 +59,12 @@ public class StoriesFixtureTests
         Assert.Equal(expected, generated);
     }
 
-    [FixtureFact]
-    public void F16_cache_greedy_matches_llama_cpp_until_its_near_tie()
+    [FixtureTheory]
+    [MemberData(nameof(Paths))]
+    public void F16_cache_greedy_matches_llama_cpp_until_its_near_tie(KernelPath path)
     {
         var expected = FixtureComparison.ReadIds(Stories("stories260K.llamacpp.greedy.txt"));
-        using var model = TransformerModel.Load(Stories("stories260K.gguf"));
+        using var model = TransformerModel.Load(Stories("stories260K.gguf"), KernelPathData.Options(path));
         using var session = model.CreateSession();
         var logits = new float[512];
         int token = 1;
@@ -74,12 +80,13 @@ public class StoriesFixtureTests
         }
     }
 
-    [FixtureFact]
-    public void Greedy_continuation_of_the_token_sequence_matches()
+    [FixtureTheory]
+    [MemberData(nameof(Paths))]
+    public void Greedy_continuation_of_the_token_sequence_matches(KernelPath path)
     {
         var prompt = FixtureComparison.ReadIds(Stories("tokens.csv"));
         var expected = FixtureComparison.ReadIds(Stories("stories260K.seq.greedy.txt"));
-        using var model = TransformerModel.Load(Stories("stories260K.gguf"));
+        using var model = TransformerModel.Load(Stories("stories260K.gguf"), KernelPathData.Options(path));
         using var session = model.CreateSession();
         var logits = new float[512];
         session.Evaluate(prompt, logits);

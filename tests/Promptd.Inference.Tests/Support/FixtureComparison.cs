@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using Promptd.Inference.Kernels;
 using Promptd.Inference.Models;
 using Promptd.TestSupport;
 
@@ -9,11 +10,11 @@ namespace Promptd.Inference.Tests.Support;
 /// One fixture model evaluated the way llama.cpp produced its reference files: the tokens of
 /// tokens.csv in one batch (all logits), then 16 greedy steps. Steps are teacher-forced with the
 /// reference tokens, so every step's logits can be compared even after a near-tie flips the
-/// argmax. Computed once per (model, cache).
+/// argmax. Computed once per (model, cache, kernel path).
 /// </summary>
 public sealed class FixtureComparison
 {
-    private static readonly ConcurrentDictionary<(string, KvCacheType), Lazy<FixtureComparison>> Cache = new();
+    private static readonly ConcurrentDictionary<(string, KvCacheType, KernelPath), Lazy<FixtureComparison>> Cache = new();
 
     public required string Name { get; init; }
     public required KvCacheType Kv { get; init; }
@@ -37,18 +38,18 @@ public sealed class FixtureComparison
 
     public float MaxError => Math.Max(BatchErrors.Max(), StepErrors.Length > 0 ? StepErrors.Max() : 0);
 
-    public static FixtureComparison Get(string name, KvCacheType kv) =>
-        Cache.GetOrAdd((name, kv), key => new Lazy<FixtureComparison>(() => Compute(key.Item1, key.Item2))).Value;
+    public static FixtureComparison Get(string name, KvCacheType kv, KernelPath path) =>
+        Cache.GetOrAdd((name, kv, path), key => new Lazy<FixtureComparison>(() => Compute(key.Item1, key.Item2, key.Item3))).Value;
 
     public static string SuffixOf(KvCacheType kv) => kv == KvCacheType.F32 ? ".kvf32" : "";
 
-    private static FixtureComparison Compute(string name, KvCacheType kv)
+    private static FixtureComparison Compute(string name, KvCacheType kv, KernelPath path)
     {
         string folder = name.StartsWith("stories", StringComparison.Ordinal) ? "stories" : "gguf";
         string Fixture(string suffix) => Fixtures.Path(folder, name + SuffixOf(kv) + suffix);
         int[] tokens = ReadIds(Fixtures.Path(folder, "tokens.csv"));
 
-        using var model = TransformerModel.Load(Fixtures.Path(folder, name + ".gguf"));
+        using var model = TransformerModel.Load(Fixtures.Path(folder, name + ".gguf"), KernelPathData.Options(path));
         int vocab = model.Config.VocabSize;
         var expected = ReadFloats(Fixture(".logits.bin"));
 

@@ -49,43 +49,36 @@ public sealed class EmbeddedEngine : IEngine, IDisposable
     {
         using var lease = await Host.AcquireAsync(modelId, path, cancellationToken).ConfigureAwait(false);
         var model = lease.Model;
-        var session = model.RentSession();
+        var prompt = Tokenize(model, request);
+        var sampler = new Sampler(model.Model.Config.VocabSize, ToSamplingOptions(request.Sampling));
+        var options = new GenerationOptions { MaxTokens = request.MaxTokens ?? _options.DefaultMaxTokens, StopStrings = request.Stop };
+        // The executor stops between tokens on either signal; which one fired decides cancel or finish.
+        using var stop = request.Finish.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, request.Finish) : null;
+        IAsyncEnumerable<GenerationChunk> chunks;
         try
         {
-            var prompt = Tokenize(model, request);
-            var sampler = new Sampler(session.VocabSize, ToSamplingOptions(request.Sampling));
-            var options = new GenerationOptions { MaxTokens = request.MaxTokens ?? _options.DefaultMaxTokens, StopStrings = request.Stop };
-            // The generator stops between tokens on either signal; which one fired decides cancel or finish.
-            using var stop = request.Finish.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, request.Finish) : null;
-            IAsyncEnumerable<GenerationChunk> chunks;
-            try
-            {
-                chunks = new TextGenerator(session, model.Tokenizer).GenerateAsync(prompt, sampler, options, stop?.Token ?? cancellationToken);
-            }
-            catch (Exception e) when (e is ContextOverflowException or ArgumentException)
-            {
-                throw new EngineException(e.Message, retryable: false, e);
-            }
-
-            await foreach (var chunk in chunks.ConfigureAwait(false))
-            {
-                if (chunk.Result is not { } result)
-                {
-                    if (chunk.Text.Length > 0) yield return new EngineChunk(chunk.Text);
-                    continue;
-                }
-                if (result.FinishReason == GenerationFinish.Cancelled && !request.Finish.IsCancellationRequested)
-                    throw new OperationCanceledException(cancellationToken);
-                cancellationToken.ThrowIfCancellationRequested();
-                var usage = new EngineUsage(result.PromptTokens, result.CompletionTokens,
-                    result.TimeToFirstToken.TotalMilliseconds, result.GenerationTime.TotalMilliseconds);
-                var finish = result.FinishReason == GenerationFinish.Length ? FinishReason.Length : FinishReason.Stop;
-                yield return new EngineChunk(chunk.Text, finish, usage);
-            }
+            chunks = model.Executor.GenerateAsync(prompt, sampler, options, stop?.Token ?? cancellationToken);
         }
-        finally
+        catch (Exception e) when (e is ContextOverflowException or ArgumentException)
         {
-            model.ReturnSession(session);
+            throw new EngineException(e.Message, retryable: false, e);
+        }
+
+        await foreach (var chunk in chunks.ConfigureAwait(false))
+        {
+            // The executor runs a few tokens ahead of its reader: nothing read after a cancel or a finish goes out.
+            cancellationToken.ThrowIfCancellationRequested();
+            bool finishing = request.Finish.IsCancellationRequested;
+            if (chunk.Result is not { } result)
+            {
+                if (chunk.Text.Length > 0 && !finishing) yield return new EngineChunk(chunk.Text);
+                continue;
+            }
+            if (result.FinishReason == GenerationFinish.Cancelled && !finishing) throw new OperationCanceledException(cancellationToken);
+            var usage = new EngineUsage(result.PromptTokens, result.CompletionTokens,
+                result.TimeToFirstToken.TotalMilliseconds, result.GenerationTime.TotalMilliseconds);
+            var finish = result.FinishReason == GenerationFinish.Length ? FinishReason.Length : FinishReason.Stop;
+            yield return new EngineChunk(finishing ? "" : chunk.Text, finish, usage);
         }
     }
 

@@ -25,8 +25,11 @@ public sealed record EmbeddedEngineOptions
     /// <summary>Chat template by name (chatml, llama2, llama3, zephyr, phi3, gemma…); null: detected from the model.</summary>
     public string? ChatTemplate { get; init; }
 
-    /// <summary>Sessions (KV caches) kept per model for reuse between generations.</summary>
-    public int IdleSessionsPerModel { get; init; } = 2;
+    /// <summary>
+    /// Generations of one model that run at once, stepping together through one batched forward pass
+    /// (each with a KV cache of its own, kept afterwards for prefix reuse); further ones wait their turn.
+    /// </summary>
+    public int MaxSequencesPerModel { get; init; } = 4;
 
     /// <summary>Per-model chat template and context length (model id → overrides of the two settings above).</summary>
     public IReadOnlyDictionary<string, EmbeddedModelOptions> Models { get; init; } = new Dictionary<string, EmbeddedModelOptions>();

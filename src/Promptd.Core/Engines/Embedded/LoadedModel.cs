@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using Promptd.Inference.Batching;
 using Promptd.Inference.Chat;
 using Promptd.Inference.Models;
 using Promptd.Inference.Tokenization;
@@ -7,24 +7,27 @@ namespace Promptd.Core.Engines.Embedded;
 
 /// <summary>
 /// A model in memory with what generation needs beside the weights: its tokenizer, its chat
-/// template, and a few reusable sessions (a session's KV cache is the costly allocation).
+/// template, and the batch executor every generation of this model runs through — concurrent
+/// prompts step together through one forward pass, and a prompt that starts like an earlier one
+/// (a template's system prompt, a thread's earlier turns) reuses that prefix's KV cache.
 /// </summary>
 public sealed class LoadedModel : IDisposable
 {
-    private readonly ConcurrentBag<TransformerSession> _idleSessions = [];
-    private readonly InferenceSessionOptions _sessionOptions;
-    private readonly int _maxIdleSessions;
-
     internal LoadedModel(string modelId, TransformerModel model, EmbeddedEngineOptions options)
     {
         ModelId = modelId;
         Model = model;
         Tokenizer = new Tokenizer(Vocabulary.FromMetadata(model.Metadata));
         Chat = ChatTemplateSelection.ForModel(Tokenizer.Vocabulary, options.ChatTemplate);
-        _sessionOptions = new InferenceSessionOptions { KvCacheType = options.KvCacheType, ContextLength = options.ContextLength };
-        _maxIdleSessions = options.IdleSessionsPerModel;
-        ContextLength = _sessionOptions.ContextLength ?? Math.Min(model.Config.TrainedContextLength, InferenceSessionOptions.DefaultMaxContextLength);
-        SessionBytes = KvBytes(model.Config, ContextLength, options.KvCacheType);
+        ContextLength = ContextOf(model.Config, options);
+        SequenceBytes = KvBytes(model.Config, ContextLength, options.KvCacheType);
+        Executor = new BatchExecutor(model, Tokenizer, new BatchExecutorOptions
+        {
+            MaxSequences = options.MaxSequencesPerModel,
+            ContextLength = ContextLength,
+            KvCacheType = options.KvCacheType,
+            PrefixCache = true,
+        });
     }
 
     public string ModelId { get; }
@@ -32,31 +35,22 @@ public sealed class LoadedModel : IDisposable
     public Tokenizer Tokenizer { get; }
     public ChatTemplateSelection Chat { get; }
     public int ContextLength { get; }
+    public BatchExecutor Executor { get; }
 
-    /// <summary>Bytes one session's KV cache takes.</summary>
-    public long SessionBytes { get; }
+    /// <summary>Bytes one sequence's KV cache takes.</summary>
+    public long SequenceBytes { get; }
 
-    /// <summary>A session with an empty cache; give it back with <see cref="ReturnSession"/>.</summary>
-    public TransformerSession RentSession()
-    {
-        if (_idleSessions.TryTake(out var session)) return session;
-        return Model.CreateSession(_sessionOptions);
-    }
+    internal static int ContextOf(ModelConfig config, EmbeddedEngineOptions options) =>
+        options.ContextLength ?? Math.Min(config.TrainedContextLength, InferenceSessionOptions.DefaultMaxContextLength);
 
-    public void ReturnSession(TransformerSession session)
-    {
-        session.Rewind(0);
-        if (_idleSessions.Count < _maxIdleSessions) _idleSessions.Add(session);
-        else session.Dispose();
-    }
-
-    /// <summary>K and V for every layer and position: the memory one session adds to the mapped weights.</summary>
+    /// <summary>K and V for every layer and position: the memory one sequence adds to the mapped weights.</summary>
     public static long KvBytes(ModelConfig config, int contextLength, KvCacheType type) =>
         2L * config.LayerCount * contextLength * config.KvLength * (type == KvCacheType.F32 ? 4 : 2);
 
     public void Dispose()
     {
-        while (_idleSessions.TryTake(out var session)) session.Dispose();
+        // The executor holds a reference to the model: the mapping closes when both let go.
+        Executor.Dispose();
         Model.Dispose();
     }
 }

@@ -138,9 +138,7 @@ public sealed class ModelHost : IDisposable
         // Reads only the header and metadata: the budget is checked before any weight is touched.
         using var file = GgufFile.Open(path);
         var config = ModelConfig.FromMetadata(file.Metadata);
-        int context = options.ContextLength ?? Math.Min(config.TrainedContextLength, InferenceSessionOptions.DefaultMaxContextLength);
-        int sessions = Math.Max(1, options.IdleSessionsPerModel);
-        return file.FileLength + sessions * LoadedModel.KvBytes(config, context, options.KvCacheType);
+        return file.FileLength + options.MaxSequencesPerModel * LoadedModel.KvBytes(config, LoadedModel.ContextOf(config, options), options.KvCacheType);
     }
 
     /// <summary>Accounts <paramref name="need"/> bytes to <paramref name="entry"/>, unloading idle models (least recently used first) to make room.</summary>

@@ -99,6 +99,51 @@ public class EmbeddedEngineTests(EmbeddedModelsFolder models) : IClassFixture<Em
     }
 
     [Fact]
+    public async Task Concurrent_generations_step_together_and_give_the_text_each_would_alone()
+    {
+        using var engine = NewEngine();
+        string[] prompts = ["Hello the", "Once upon a time", "The cat", "A little girl named"];
+        var alone = new List<string>();
+        foreach (var p in prompts) alone.Add((await DirectAsync(EmbeddedModelsFolder.Llama, t => t.Encode(p, addSpecial: true, parseSpecial: true), 16)).Text);
+
+        var together = await Task.WhenAll(prompts.Select(p => CollectAsync(engine.GenerateAsync(
+            new EngineRequest { ModelId = EmbeddedModelsFolder.Llama, Prompt = p, Sampling = Greedy, MaxTokens = 16 }, default))));
+
+        for (int i = 0; i < prompts.Length; i++) Assert.Equal(alone[i], Join(together[i]));
+        using var lease = await engine.Host.AcquireAsync(EmbeddedModelsFolder.Llama, models.PathOf(EmbeddedModelsFolder.Llama), default);
+        var stats = lease.Model.Executor.Statistics;
+        long generated = together.Sum(r => (long)r[^1].Usage!.CompletionTokens);
+        Assert.Equal(prompts.Length, stats.Requests);
+        // One pass per token each would need alone, if nothing was batched; steps that carried several sequences make it fewer.
+        Assert.True(stats.Steps < generated, $"{stats.Steps} forward passes for {generated} generated tokens: the generations did not step together");
+    }
+
+    [Fact]
+    public async Task A_prompt_that_starts_like_an_earlier_one_reuses_its_cached_prefix()
+    {
+        using var engine = NewEngine();
+        var system = new ChatMessage("system", "You are a storyteller who answers in one short sentence about animals.");
+        var first = await CollectAsync(engine.GenerateAsync(new EngineRequest
+        {
+            ModelId = EmbeddedModelsFolder.Llama, Messages = [system, new ChatMessage("user", "Tell me about cats.")], Sampling = Greedy, MaxTokens = 4,
+        }, default));
+        var secondRequest = new EngineRequest
+        {
+            ModelId = EmbeddedModelsFolder.Llama, Messages = [system, new ChatMessage("user", "Tell me about dogs.")], Sampling = Greedy, MaxTokens = 4,
+        };
+        var second = await CollectAsync(engine.GenerateAsync(secondRequest, default));
+
+        using var lease = await engine.Host.AcquireAsync(EmbeddedModelsFolder.Llama, models.PathOf(EmbeddedModelsFolder.Llama), default);
+        var stats = lease.Model.Executor.Statistics;
+        Assert.True(stats.ReusedPromptTokens >= 10, $"only {stats.ReusedPromptTokens} prompt tokens were reused");
+        Assert.True(stats.ReusedPromptTokens < second[^1].Usage!.PromptTokens);
+        // Reuse changes nothing in the answer: a fresh engine gives the same text.
+        using var fresh = NewEngine();
+        Assert.Equal(Join(await CollectAsync(fresh.GenerateAsync(secondRequest, default))), Join(second));
+        Assert.NotEmpty(first);
+    }
+
+    [Fact]
     public async Task An_idle_model_is_unloaded_after_keep_alive_and_loaded_again_on_use()
     {
         using var engine = NewEngine(new EmbeddedEngineOptions { KeepAlive = TimeSpan.FromMilliseconds(150) });
@@ -194,6 +239,27 @@ public class EmbeddedEngineTests(EmbeddedModelsFolder models) : IClassFixture<Em
         var status = engine.Host.StatusOf(broken)!;
         Assert.Equal(ModelState.Failed, status.State);
         Assert.Equal(e.Message, status.Error);
+    }
+
+    [Fact]
+    public async Task Finishing_early_ends_the_stream_with_usage_and_no_more_text()
+    {
+        using var engine = NewEngine();
+        using var finish = new CancellationTokenSource();
+        var request = new EngineRequest { ModelId = EmbeddedModelsFolder.Llama, Prompt = "Hello", Sampling = Greedy, MaxTokens = 200, Finish = finish.Token };
+        var chunks = new List<EngineChunk>();
+        int textAfterFinish = 0;
+        await foreach (var chunk in engine.GenerateAsync(request, default))
+        {
+            if (finish.IsCancellationRequested && chunk.Text.Length > 0) textAfterFinish++;
+            chunks.Add(chunk);
+            if (chunks.Count == 3) finish.Cancel();
+        }
+        Assert.Equal(0, textAfterFinish);
+        var last = chunks[^1];
+        Assert.Equal(EngineFinish.Stop, last.FinishReason);
+        Assert.InRange(last.Usage!.CompletionTokens, 3, 3 + 8); // the executor may have run a few tokens ahead
+        Assert.Equal(0, engine.Host.StatusOf(EmbeddedModelsFolder.Llama)!.ActiveGenerations);
     }
 
     [Fact]

@@ -1,0 +1,214 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Promptd.Inference.Tensors;
+
+namespace Promptd.Inference.Kernels.Simd;
+
+/// <summary>Reading one float weight type: 8 or 16 elements as floats, or one.</summary>
+internal unsafe interface IFloatElements
+{
+    static abstract int Bytes { get; }
+    static abstract Vector256<float> Load8(byte* p);
+    static abstract Vector512<float> Load16(byte* p);
+    static abstract float Load1(byte* p);
+}
+
+internal readonly unsafe struct F32Elements : IFloatElements
+{
+    public static int Bytes => 4;
+    public static Vector256<float> Load8(byte* p) => Vector256.Load((float*)p);
+    public static Vector512<float> Load16(byte* p) => Vector512.Load((float*)p);
+    public static float Load1(byte* p) => *(float*)p;
+}
+
+internal readonly unsafe struct F16Elements : IFloatElements
+{
+    public static int Bytes => 2;
+    public static Vector256<float> Load8(byte* p) => HalfVector.Load8((ushort*)p);
+    public static Vector512<float> Load16(byte* p) => HalfVector.Load16((ushort*)p);
+    public static float Load1(byte* p) => HalfFloat.F16ToFloat(*(ushort*)p);
+}
+
+/// <summary>F16 values checked finite (weights): converted in four instructions instead of eleven.</summary>
+internal readonly unsafe struct FiniteF16Elements : IFloatElements
+{
+    public static int Bytes => 2;
+    public static Vector256<float> Load8(byte* p) => HalfVector.LoadFinite8((ushort*)p);
+    public static Vector512<float> Load16(byte* p) => HalfVector.LoadFinite16((ushort*)p);
+    public static float Load1(byte* p) => HalfFloat.F16ToFloat(*(ushort*)p);
+}
+
+internal readonly unsafe struct BF16Elements : IFloatElements
+{
+    public static int Bytes => 2;
+    public static Vector256<float> Load8(byte* p) => HalfVector.LoadBF8((ushort*)p);
+    public static Vector512<float> Load16(byte* p) => HalfVector.LoadBF16((ushort*)p);
+    public static float Load1(byte* p) => HalfFloat.BF16ToFloat(*(ushort*)p);
+}
+
+/// <summary>
+/// Matrix products of F32, F16 or BF16 rows (weights, or the KV cache) with float activations
+/// already rounded to the weight type's activation format. Tiles of up to 4 rows × 4 tokens: each
+/// (row, token) pair has one vector accumulator, multiplied and added lane by lane along the row,
+/// then summed across lanes, then the columns past the last whole vector are added one by one — the
+/// same steps whatever the tile, so a result does not depend on how rows and tokens were grouped.
+/// The products of F16 and BF16 values are exact in float, so fused multiply-adds round like a
+/// multiply and an add would; the order differs from the scalar reference's double sums, hence
+/// results agree with it to float rounding, not bit for bit.
+/// </summary>
+internal static unsafe class FloatKernel<TElements, TWide>
+    where TElements : struct, IFloatElements
+    where TWide : struct, IWidth<TWide>
+{
+    public static void MatMul(in MatrixView matrix, float* activations, int activationStride, int count, float* y, int rowStart, int rowEnd)
+    {
+        int columns = matrix.Columns;
+        long stride = matrix.RowStride;
+        int r = rowStart;
+        for (; r + 4 <= rowEnd; r += 4) Rows<Four>(matrix.RowPointer(r), stride, columns, activations, activationStride, count, y + r, matrix.Rows);
+        switch (rowEnd - r)
+        {
+            case 3: Rows<Three>(matrix.RowPointer(r), stride, columns, activations, activationStride, count, y + r, matrix.Rows); break;
+            case 2: Rows<Two>(matrix.RowPointer(r), stride, columns, activations, activationStride, count, y + r, matrix.Rows); break;
+            case 1: Rows<One>(matrix.RowPointer(r), stride, columns, activations, activationStride, count, y + r, matrix.Rows); break;
+        }
+    }
+
+    private static void Rows<TRows>(byte* w, long stride, int columns, float* x, int xStride, int count, float* y, int yStride)
+        where TRows : struct, ITile
+    {
+        int t = 0;
+        for (; t + 4 <= count; t += 4) Tile<TRows, Four>(w, stride, columns, x + (long)t * xStride, xStride, y + (long)t * yStride, yStride);
+        switch (count - t)
+        {
+            case 3: Tile<TRows, Three>(w, stride, columns, x + (long)t * xStride, xStride, y + (long)t * yStride, yStride); break;
+            case 2: Tile<TRows, Two>(w, stride, columns, x + (long)t * xStride, xStride, y + (long)t * yStride, yStride); break;
+            case 1: Tile<TRows, One>(w, stride, columns, x + (long)t * xStride, xStride, y + (long)t * yStride, yStride); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TRows, TTokens>(byte* w0, long stride, int columns, float* x0, int xStride, float* y, int yStride)
+        where TRows : struct, ITile
+        where TTokens : struct, ITile
+    {
+        int rows = TRows.Count, tokens = TTokens.Count;
+        byte* w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
+        float* x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+        int bytes = TElements.Bytes;
+        int whole = columns / TWide.Lanes * TWide.Lanes;
+        TWide a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        TWide a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+        for (int c = 0; c < whole; c += TWide.Lanes)
+        {
+            var v0 = TWide.Load<TElements>(w0 + c * bytes);
+            var v1 = rows > 1 ? TWide.Load<TElements>(w1 + c * bytes) : default;
+            var v2 = rows > 2 ? TWide.Load<TElements>(w2 + c * bytes) : default;
+            var v3 = rows > 3 ? TWide.Load<TElements>(w3 + c * bytes) : default;
+            var x = TWide.Load(x0 + c);
+            a00 = TWide.MultiplyAdd(v0, x, a00);
+            if (rows > 1) a10 = TWide.MultiplyAdd(v1, x, a10);
+            if (rows > 2) a20 = TWide.MultiplyAdd(v2, x, a20);
+            if (rows > 3) a30 = TWide.MultiplyAdd(v3, x, a30);
+            if (tokens > 1)
+            {
+                x = TWide.Load(x1 + c);
+                a01 = TWide.MultiplyAdd(v0, x, a01);
+                if (rows > 1) a11 = TWide.MultiplyAdd(v1, x, a11);
+                if (rows > 2) a21 = TWide.MultiplyAdd(v2, x, a21);
+                if (rows > 3) a31 = TWide.MultiplyAdd(v3, x, a31);
+            }
+            if (tokens > 2)
+            {
+                x = TWide.Load(x2 + c);
+                a02 = TWide.MultiplyAdd(v0, x, a02);
+                if (rows > 1) a12 = TWide.MultiplyAdd(v1, x, a12);
+                if (rows > 2) a22 = TWide.MultiplyAdd(v2, x, a22);
+                if (rows > 3) a32 = TWide.MultiplyAdd(v3, x, a32);
+            }
+            if (tokens > 3)
+            {
+                x = TWide.Load(x3 + c);
+                a03 = TWide.MultiplyAdd(v0, x, a03);
+                if (rows > 1) a13 = TWide.MultiplyAdd(v1, x, a13);
+                if (rows > 2) a23 = TWide.MultiplyAdd(v2, x, a23);
+                if (rows > 3) a33 = TWide.MultiplyAdd(v3, x, a33);
+            }
+        }
+        *(y) = TWide.Sum(a00);
+        if (rows > 1) *(y + 1) = TWide.Sum(a10);
+        if (rows > 2) *(y + 2) = TWide.Sum(a20);
+        if (rows > 3) *(y + 3) = TWide.Sum(a30);
+        if (tokens > 1)
+        {
+            *(y + yStride) = TWide.Sum(a01);
+            if (rows > 1) *(y + yStride + 1) = TWide.Sum(a11);
+            if (rows > 2) *(y + yStride + 2) = TWide.Sum(a21);
+            if (rows > 3) *(y + yStride + 3) = TWide.Sum(a31);
+        }
+        if (tokens > 2)
+        {
+            *(y + 2 * yStride) = TWide.Sum(a02);
+            if (rows > 1) *(y + 2 * yStride + 1) = TWide.Sum(a12);
+            if (rows > 2) *(y + 2 * yStride + 2) = TWide.Sum(a22);
+            if (rows > 3) *(y + 2 * yStride + 3) = TWide.Sum(a32);
+        }
+        if (tokens > 3)
+        {
+            *(y + 3 * yStride) = TWide.Sum(a03);
+            if (rows > 1) *(y + 3 * yStride + 1) = TWide.Sum(a13);
+            if (rows > 2) *(y + 3 * yStride + 2) = TWide.Sum(a23);
+            if (rows > 3) *(y + 3 * yStride + 3) = TWide.Sum(a33);
+        }
+        // Columns past the last whole vector, one by one, after the vector sum (no calls above, so the
+        // accumulators stay in registers through the loop).
+        if (whole == columns) return;
+        for (int t = 0; t < tokens; t++)
+        {
+            float* x = x0 + t * xStride;
+            for (int r = 0; r < rows; r++) y[t * yStride + r] += Tail(w0 + r * stride, x, whole, columns);
+        }
+    }
+
+    private static float Tail(byte* w, float* x, int from, int columns)
+    {
+        float sum = 0;
+        for (int c = from; c < columns; c++) sum += TElements.Load1(w + c * TElements.Bytes) * x[c];
+        return sum;
+    }
+}
+
+/// <summary>
+/// A float vector of one width — 16 lanes (AVX-512) or 8 (AVX2) — so the float kernel is written
+/// once; a struct around one vector, which the JIT keeps in a register.
+/// </summary>
+internal unsafe interface IWidth<TSelf> where TSelf : struct, IWidth<TSelf>
+{
+    static abstract int Lanes { get; }
+    static abstract TSelf Load(float* p);
+    static abstract TSelf Load<TElements>(byte* p) where TElements : struct, IFloatElements;
+    static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
+    static abstract float Sum(TSelf v);
+}
+
+internal readonly unsafe struct Wide512 : IWidth<Wide512>
+{
+    private readonly Vector512<float> _v;
+    private Wide512(Vector512<float> v) => _v = v;
+    public static int Lanes => 16;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide512 Load(float* p) => new(Vector512.Load(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide512 Load<TElements>(byte* p) where TElements : struct, IFloatElements => new(TElements.Load16(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide512 MultiplyAdd(Wide512 a, Wide512 b, Wide512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Wide512 v) => Vector512.Sum(v._v);
+}
+
+internal readonly unsafe struct Wide256 : IWidth<Wide256>
+{
+    private readonly Vector256<float> _v;
+    private Wide256(Vector256<float> v) => _v = v;
+    public static int Lanes => 8;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide256 Load(float* p) => new(Vector256.Load(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide256 Load<TElements>(byte* p) where TElements : struct, IFloatElements => new(TElements.Load8(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide256 MultiplyAdd(Wide256 a, Wide256 b, Wide256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Wide256 v) => Vector256.Sum(v._v);
+}

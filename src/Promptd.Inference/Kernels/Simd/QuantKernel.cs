@@ -1,0 +1,218 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Promptd.Inference.Tensors;
+
+namespace Promptd.Inference.Kernels.Simd;
+
+/// <summary>
+/// Matrix products of interleaved quantized weights (<see cref="InterleavedRows"/>) with 8-bit
+/// activations (<see cref="ActivationRows"/>). Sixteen rows are done at once, one per 32-bit lane,
+/// for up to four tokens at once, so each weight byte loaded serves four tokens.
+///
+/// Every row's result equals the scalar reference's bit for bit: the integer sums of a block are
+/// exact, and the float steps per block — (d·d_a)·isum added to the row's sum, and for K-quants
+/// (d_a·d)·isum − (d_a·dmin)·summs — are the scalar code's, in its order, one lane per row. Levels
+/// stored with an offset (Q4_0's q − 8…) are summed unsigned, and offset·Σa is taken off at the
+/// start of each group sum, from the activation sums the quantizer stored.
+/// </summary>
+internal static unsafe class QuantKernel<TFormat, TDot>
+    where TFormat : struct, IQuantFormat
+    where TDot : struct, IByteDot
+{
+    /// <summary>Rows [rowStart, rowEnd) of a matrix whose first <see cref="MatrixView.InterleavedRowCount"/> rows are interleaved.</summary>
+    public static void MatMul(in MatrixView matrix, in ActivationRows layout, byte* activations, int count, float* y, int rowStart, int rowEnd)
+    {
+        int interleaved = Math.Min(rowEnd, matrix.InterleavedRowCount);
+        int blocks = matrix.Columns / TFormat.BlockSize;
+        for (int row = rowStart; row < interleaved; row += InterleavedRows.GroupRows)
+        {
+            byte* group = matrix.RowPointer(row);
+            int t = 0;
+            for (; t + 4 <= count; t += 4) Tile<Four>(group, blocks, activations + (long)t * layout.Stride, layout, y + (long)t * matrix.Rows + row, matrix.Rows);
+            switch (count - t)
+            {
+                case 3: Tile<Three>(group, blocks, activations + (long)t * layout.Stride, layout, y + (long)t * matrix.Rows + row, matrix.Rows); break;
+                case 2: Tile<Two>(group, blocks, activations + (long)t * layout.Stride, layout, y + (long)t * matrix.Rows + row, matrix.Rows); break;
+                case 1: Tile<One>(group, blocks, activations + (long)t * layout.Stride, layout, y + (long)t * matrix.Rows + row, matrix.Rows); break;
+            }
+        }
+        // Rows after the last whole group stay in ggml's layout, and so do the activations' first bytes.
+        for (int row = Math.Max(rowStart, interleaved); row < rowEnd; row++)
+        {
+            var weights = matrix.Row(row);
+            for (int t = 0; t < count; t++)
+            {
+                var a = new ReadOnlySpan<byte>(activations + (long)t * layout.Stride, layout.ExtrasOffset);
+                y[(long)t * matrix.Rows + row] = matrix.Type.Dot(weights, a, matrix.Columns);
+            }
+        }
+    }
+
+    private const int PrefetchDistance = 2048;
+
+    /// <summary>Where the activation levels of block b's element e are in an activation row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int QuantsAt(int b, int e) => TFormat.BlockSize == 256
+        ? b * Q8_KType.BlockLength + Q8_KType.QuantsAt + e
+        : TFormat.HasMin ? b * Q8_1Type.BlockLength + 4 + e : b * Q8_0Type.BlockLength + 2 + e;
+
+    /// <summary>Σ of the token's activation levels over block b's group g (what an offset multiplies).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int LevelSum(byte* a, int extras, int blocks, int b, int g)
+    {
+        if (TFormat.BlockSize == 32) return ((int*)(a + extras))[blocks + b];
+        short* sums = (short*)(a + b * Q8_KType.BlockLength + Q8_KType.SumsAt);
+        return TFormat.GroupSize == 16 ? sums[g] : sums[2 * g] + sums[2 * g + 1];
+    }
+
+    /// <summary>The constant each group sum starts from: −(offset)·Σa, and −bias·Σa for signed weights.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Start(byte* a, int extras, int blocks, int b, int g)
+    {
+        int offset = TFormat.Offset + (TFormat.Signed ? TDot.SignedBias : 0);
+        return offset == 0 ? Vector256<int>.Zero : Vector256.Create(-offset * LevelSum(a, extras, blocks, b, g));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> a) => TFormat.Signed
+        ? TDot.DotSigned(acc, w, a)
+        : TDot.Dot(acc, w, a);
+
+    /// <summary>Four activation levels of a token, in every 32-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(byte* a) => Vector256.Create(*(int*)a).AsSByte();
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TTile>(byte* group, int blocks, byte* a0, in ActivationRows layout, float* y, int yStride)
+        where TTile : struct, ITile
+    {
+        int n = TTile.Count, stride = layout.Stride, extras = layout.ExtrasOffset;
+        byte* a1 = a0 + stride, a2 = a1 + stride, a3 = a2 + stride;
+        // Row sums: two vectors (rows 0–7, 8–15) per token; kept in memory, they are touched once per block.
+        float* sums = stackalloc float[8 * InterleavedRows.GroupRows];
+        new Span<float>(sums, 8 * InterleavedRows.GroupRows).Clear();
+        int groups = TFormat.BlockSize / TFormat.GroupSize, pairs = TFormat.GroupSize / 8;
+        int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
+
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = group + (long)b * groupBlockBytes;
+            // Ask for the weights a few blocks ahead: the hardware prefetcher alone leaves a core well short of the memory's bandwidth.
+            for (int line = 0; line < groupBlockBytes; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + line);
+            Vector256<int> i0l = default, i0h = default, i1l = default, i1h = default, i2l = default, i2h = default, i3l = default, i3h = default;
+            Vector256<int> m0l = default, m0h = default, m1l = default, m1h = default, m2l = default, m2h = default, m3l = default, m3h = default;
+            for (int g = 0; g < groups; g++)
+            {
+                var s0l = Start(a0, extras, blocks, b, g);
+                var s0h = s0l;
+                Vector256<int> s1l = default, s1h = default, s2l = default, s2h = default, s3l = default, s3h = default;
+                if (n > 1) s1h = s1l = Start(a1, extras, blocks, b, g);
+                if (n > 2) s2h = s2l = Start(a2, extras, blocks, b, g);
+                if (n > 3) s3h = s3l = Start(a3, extras, blocks, b, g);
+                for (int p = 0; p < pairs; p++)
+                {
+                    TFormat.Levels(block, g, p, out var lo0, out var hi0, out var lo1, out var hi1);
+                    int at0 = QuantsAt(b, TFormat.FirstElement(g, p)), at1 = QuantsAt(b, TFormat.SecondElement(g, p));
+                    var x0 = Broadcast(a0 + at0);
+                    var x1 = Broadcast(a0 + at1);
+                    s0l = Dot(Dot(s0l, lo0, x0), lo1, x1);
+                    s0h = Dot(Dot(s0h, hi0, x0), hi1, x1);
+                    if (n > 1)
+                    {
+                        x0 = Broadcast(a1 + at0);
+                        x1 = Broadcast(a1 + at1);
+                        s1l = Dot(Dot(s1l, lo0, x0), lo1, x1);
+                        s1h = Dot(Dot(s1h, hi0, x0), hi1, x1);
+                    }
+                    if (n > 2)
+                    {
+                        x0 = Broadcast(a2 + at0);
+                        x1 = Broadcast(a2 + at1);
+                        s2l = Dot(Dot(s2l, lo0, x0), lo1, x1);
+                        s2h = Dot(Dot(s2h, hi0, x0), hi1, x1);
+                    }
+                    if (n > 3)
+                    {
+                        x0 = Broadcast(a3 + at0);
+                        x1 = Broadcast(a3 + at1);
+                        s3l = Dot(Dot(s3l, lo0, x0), lo1, x1);
+                        s3h = Dot(Dot(s3h, hi0, x0), hi1, x1);
+                    }
+                }
+                if (!TFormat.GroupScaled)
+                {
+                    (i0l, i0h, i1l, i1h, i2l, i2h, i3l, i3h) = (s0l, s0h, s1l, s1h, s2l, s2h, s3l, s3h);
+                    continue;
+                }
+                TFormat.GroupScales(block, g, out var scaleLo, out var scaleHi, out var minLo, out var minHi);
+                i0l += s0l * scaleLo;
+                i0h += s0h * scaleHi;
+                if (n > 1) { i1l += s1l * scaleLo; i1h += s1h * scaleHi; }
+                if (n > 2) { i2l += s2l * scaleLo; i2h += s2h * scaleHi; }
+                if (n > 3) { i3l += s3l * scaleLo; i3h += s3h * scaleHi; }
+                if (TFormat.HasMin)
+                {
+                    var sum0 = Vector256.Create(LevelSum(a0, extras, blocks, b, g));
+                    m0l += minLo * sum0;
+                    m0h += minHi * sum0;
+                    if (n > 1) { var sum1 = Vector256.Create(LevelSum(a1, extras, blocks, b, g)); m1l += minLo * sum1; m1h += minHi * sum1; }
+                    if (n > 2) { var sum2 = Vector256.Create(LevelSum(a2, extras, blocks, b, g)); m2l += minLo * sum2; m2h += minHi * sum2; }
+                    if (n > 3) { var sum3 = Vector256.Create(LevelSum(a3, extras, blocks, b, g)); m3l += minLo * sum3; m3h += minHi * sum3; }
+                }
+            }
+
+            TFormat.Factors(block, out var dLo, out var dHi, out var fLo, out var fHi);
+            AddBlock(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, i0l, i0h, m0l, m0h);
+            if (n > 1) AddBlock(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, i1l, i1h, m1l, m1h);
+            if (n > 2) AddBlock(sums + 32, a2, extras, blocks, b, dLo, dHi, fLo, fHi, i2l, i2h, m2l, m2h);
+            if (n > 3) AddBlock(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, i3l, i3h, m3l, m3h);
+        }
+
+        for (int t = 0; t < n; t++)
+        {
+            Vector256.Load(sums + 16 * t).Store(y + (long)t * yStride);
+            Vector256.Load(sums + 16 * t + 8).Store(y + (long)t * yStride + 8);
+        }
+    }
+
+    /// <summary>One block's contribution to a token's 16 row sums, with the scalar reference's float steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddBlock(float* sums, byte* a, int extras, int blocks, int b,
+        Vector256<float> dLo, Vector256<float> dHi, Vector256<float> fLo, Vector256<float> fHi,
+        Vector256<int> isumLo, Vector256<int> isumHi, Vector256<int> summsLo, Vector256<int> summsHi)
+    {
+        var lo = Vector256.Load(sums);
+        var hi = Vector256.Load(sums + 8);
+        if (TFormat.BlockSize == 256)
+        {
+            // sum += ad·d·isum − ad·dmin·summs
+            var ad = Vector256.Create(*(float*)(a + b * Q8_KType.BlockLength));
+            if (TFormat.HasMin)
+            {
+                lo += ad * dLo * Vector256.ConvertToSingle(isumLo) - ad * fLo * Vector256.ConvertToSingle(summsLo);
+                hi += ad * dHi * Vector256.ConvertToSingle(isumHi) - ad * fHi * Vector256.ConvertToSingle(summsHi);
+            }
+            else
+            {
+                lo += ad * dLo * Vector256.ConvertToSingle(isumLo);
+                hi += ad * dHi * Vector256.ConvertToSingle(isumHi);
+            }
+        }
+        else
+        {
+            // sum += d·d_a·isum, then (Q4_1, Q5_1) sum += m·s_a
+            float* extra = (float*)(a + extras);
+            var da = Vector256.Create(extra[b]);
+            lo += dLo * da * Vector256.ConvertToSingle(isumLo);
+            hi += dHi * da * Vector256.ConvertToSingle(isumHi);
+            if (TFormat.HasMin)
+            {
+                var sa = Vector256.Create(extra[blocks + b]);
+                lo += fLo * sa;
+                hi += fHi * sa;
+            }
+        }
+        lo.Store(sums);
+        hi.Store(sums + 8);
+    }
+}
