@@ -38,6 +38,7 @@ public sealed class SseClient : IAsyncDisposable
         if (postBody is not null) request.Content = new StringContent(JsonSerializer.Serialize(postBody), System.Text.Encoding.UTF8, "application/json");
         request.Headers.Add("x-hl-api-key", key);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (lastEventId is { } id) request.Headers.Add("Last-Event-ID", id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         if (!response.IsSuccessStatusCode)
         {
