@@ -130,14 +130,6 @@ internal static class PromptEndpoints
     private static async Task WriteListAsync(HttpContext c, PromptdServices s, Query query)
     {
         var page = await s.Templates.ListAsync(query, c.Caller(), c.RequestAborted);
-        await JsonResponse.OkAsync(c, w =>
-        {
-            w.WriteStartArray("prompts");
-            foreach (var t in page.Items) TemplateWire.WriteTemplate(w, t);
-            w.WriteEndArray();
-            w.WritePropertyName("after");
-            PromptSvcWire.WriteCursor(w, page.After);
-            w.WriteNumber("count", page.Count ?? 0);
-        });
+        await JsonResponse.PageAsync(c, "prompts", page, TemplateWire.WriteTemplate);
     }
 }

@@ -142,14 +142,6 @@ internal static class PromptRunEndpoints
     private static async Task WriteListAsync(HttpContext c, PromptdServices s, Query query)
     {
         var page = await s.TemplateRuns.ListAsync(query, c.Caller(), c.RequestAborted);
-        await JsonResponse.OkAsync(c, w =>
-        {
-            w.WriteStartArray("runs");
-            foreach (var run in page.Items) RunWire.WriteRecord(w, run);
-            w.WriteEndArray();
-            w.WritePropertyName("after");
-            PromptSvcWire.WriteCursor(w, page.After);
-            w.WriteNumber("count", page.Count ?? 0);
-        });
+        await JsonResponse.PageAsync(c, "runs", page, RunWire.WriteRecord);
     }
 }

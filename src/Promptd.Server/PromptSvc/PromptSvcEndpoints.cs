@@ -91,14 +91,6 @@ public static class PromptSvcEndpoints
     {
         var query = await QueryBody.ReadAsync(c, QueuedPromptFields.Set);
         var page = await s.QueuedPrompts.ListAsync(query, c.Caller(), c.RequestAborted);
-        await JsonResponse.OkAsync(c, w =>
-        {
-            w.WriteStartArray("prompts");
-            foreach (var run in page.Items) PromptSvcWire.WritePrompt(w, run);
-            w.WriteEndArray();
-            w.WritePropertyName("after");
-            PromptSvcWire.WriteCursor(w, page.After);
-            w.WriteNumber("count", page.Count ?? 0);
-        });
+        await JsonResponse.PageAsync(c, "prompts", page, PromptSvcWire.WritePrompt);
     }
 }
