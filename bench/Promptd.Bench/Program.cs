@@ -14,11 +14,12 @@ if (what is "hyperleap-sse")
 {
     await HyperleapSseBenchmark.RunAsync(
         args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 12,
-        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 64);
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 64,
+        args.Length > 3 ? args[3] : null);
 }
 if (what is not ("queue" or "list" or "all" or "hyperleap-sse"))
 {
-    Console.Error.WriteLine("usage: Promptd.Bench [queue [N [CLIENTS]] | list [N] | hyperleap-sse [ROUNDS [TOKENS]] | all]");
+    Console.Error.WriteLine("usage: Promptd.Bench [queue [N [CLIENTS]] | list [N] | hyperleap-sse [ROUNDS [TOKENS [MODEL.gguf]]] | all]");
     return 2;
 }
 return 0;

@@ -47,7 +47,8 @@ public sealed class ModelsFolder
         {
             var relative = Path.GetRelativePath(Root, file).Replace(Path.DirectorySeparatorChar, '/');
             if (!ModelId.TryParse(relative, out var id, out _)) continue;
-            var info = new FileInfo(file);
+            var info = Promptd.Inference.Gguf.GgufFile.ResolveFile(file);
+            if (!info.Exists) continue; // a broken link
             result.Add(new InstalledModel(id, file, info.Length, info.LastWriteTimeUtc));
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Id.Value, b.Id.Value));

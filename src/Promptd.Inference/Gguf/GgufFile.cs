@@ -55,7 +55,7 @@ public sealed unsafe class GgufFile : IDisposable
     /// </summary>
     public static GgufFile Open(string path, bool copyOnWrite = false)
     {
-        var info = new FileInfo(path);
+        var info = ResolveFile(path);
         if (!info.Exists) throw new FileNotFoundException($"model file not found: {path}", path);
         long length = info.Length;
         if (length < 24) throw new InvalidDataException($"{path}: file is {length} bytes, too short for a GGUF header");
@@ -90,6 +90,24 @@ public sealed unsafe class GgufFile : IDisposable
             view?.Dispose();
             map.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The file <paramref name="path"/> names, through any symbolic links (a model linked into the models
+    /// folder is common): its length is the model's, not the link's. A broken link is a file that does not exist.
+    /// </summary>
+    public static FileInfo ResolveFile(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is null) return info;
+        try
+        {
+            return info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info;
+        }
+        catch (IOException)
+        {
+            return info; // a link cycle: reading it fails with the OS's own error
         }
     }
 

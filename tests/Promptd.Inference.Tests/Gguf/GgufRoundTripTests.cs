@@ -101,6 +101,24 @@ public class GgufRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void A_file_opened_through_a_symbolic_link_is_read_whole()
+    {
+        string target = _dir.File("target.gguf");
+        new GgufWriter().Set("test.value", "linked").AddTensor("w", GgmlType.F32, [64, 4], new byte[64 * 4 * 4]).WriteFile(target);
+        string link = _dir.File("link.gguf");
+        File.CreateSymbolicLink(link, target);
+
+        using var file = GgufFile.Open(link);
+        Assert.Equal(new FileInfo(target).Length, file.FileLength);
+        Assert.Equal("linked", file.Metadata.GetString("test.value"));
+        Assert.Equal(new FileInfo(target).Length, GgufFile.ResolveFile(link).Length);
+
+        File.Delete(target);
+        Assert.False(GgufFile.ResolveFile(link).Exists);
+        Assert.Throws<FileNotFoundException>(() => GgufFile.Open(link));
+    }
+
+    [Fact]
     public void Float_tensors_are_quantized_by_the_writer()
     {
         var values = Gaussian.Samples(2 * 64, seed: 9);

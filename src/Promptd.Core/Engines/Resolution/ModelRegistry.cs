@@ -102,7 +102,7 @@ public sealed class ModelRegistry : IEngineResolver
     {
         if (_upstream?.Serves(modelId) == true) return Upstream(modelId);
         if (EchoEngine.TryParse(modelId, out _)) return Diagnostic(modelId);
-        if (ModelId.TryParse(modelId, out var id, out _) && new FileInfo(Folder.PathOf(id)) is { Exists: true } file)
+        if (ModelId.TryParse(modelId, out var id, out _) && Promptd.Inference.Gguf.GgufFile.ResolveFile(Folder.PathOf(id)) is { Exists: true } file)
             return Embedded(modelId, file.Length, file.LastWriteTimeUtc);
         return null;
     }
