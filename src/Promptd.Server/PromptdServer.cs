@@ -92,6 +92,9 @@ public sealed class PromptdServer : IAsyncDisposable
             {
                 if (m.Concurrency is { } n) options.Scheduler.ConcurrencyByModel.TryAdd(m.ModelId, n);
             }
+            // A GGUF model takes as many runs at once as its batch executor steps together.
+            int sequences = options.Embedded.MaxSequencesPerModel;
+            options.Scheduler.ModelConcurrency ??= id => upstream?.Serves(id) != true && ModelId.TryParse(id, out _, out _) ? sequences : null;
             var attempt = new RunAttempt(storage, models, options.ModerationClassifier, options.Scheduler, options.Time, logger);
             var scheduler = new Scheduler(storage, attempt, options.Scheduler, options.Time, logger);
             var templates = new TemplateService(storage, models, options.Time);

@@ -21,8 +21,16 @@ public sealed class SchedulerOptions
     /// <summary>Testing: accept runs but start none (queues can then be inspected as they are).</summary>
     public bool Paused { get; set; }
 
+    /// <summary>
+    /// A model's own concurrency, used when <see cref="ConcurrencyByModel"/> does not name it: a GGUF
+    /// model runs as many prompts at once as its batch executor steps together. Null for other models.
+    /// </summary>
+    public Func<string, int?>? ModelConcurrency { get; set; }
+
     public int ConcurrencyFor(string modelId) =>
-        ConcurrencyByModel.TryGetValue(modelId, out var n) ? Math.Max(1, n) : Math.Max(1, DefaultConcurrency);
+        ConcurrencyByModel.TryGetValue(modelId, out var n) ? Math.Max(1, n)
+        : ModelConcurrency?.Invoke(modelId) is { } own ? Math.Max(1, own)
+        : Math.Max(1, DefaultConcurrency);
 
     /// <summary>Wait before the next attempt after <paramref name="attempts"/> attempts failed.</summary>
     public TimeSpan Backoff(int attempts)

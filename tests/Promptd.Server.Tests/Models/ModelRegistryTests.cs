@@ -51,6 +51,7 @@ public sealed class ModelRegistryTests
         var upstream = ModelOf(r, "gpu/big");
         Assert.Equal("upstream", upstream.GetProperty("engine").GetString());
         Assert.Equal(1, upstream.GetProperty("endpoints").GetInt32());
+        Assert.Equal(1, upstream.GetProperty("concurrency").GetInt32());
         Assert.Equal("diagnostic", ModelOf(r, "promptd/echo").GetProperty("engine").GetString());
         Assert.Equal(TestModels.Tiny, r.Json.GetProperty("defaultModel").GetString());
         var memory = r.Json.GetProperty("memory");
@@ -60,6 +61,18 @@ public sealed class ModelRegistryTests
         var one = (await s.Admin.GetAsync("/models/" + TestModels.Tiny)).ExpectOk().Json.GetProperty("model");
         Assert.Equal(TestModels.Tiny, one.GetProperty("id").GetString());
         Assert.Contains("is not installed", (await s.Admin.GetAsync("/models/huggingface/a/b/c.gguf")).ExpectStatus(404).Json.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_gguf_model_takes_as_many_runs_at_once_as_its_batch_executor_steps_together()
+    {
+        var data = TempDirectory.Create();
+        TestModels.Install(data);
+        await using var s = await TestServer.StartAsync(o => o with { Embedded = new EmbeddedEngineOptions { MaxSequencesPerModel = 6 } }, data);
+
+        var r = (await s.Admin.GetAsync("/models")).ExpectOk();
+        Assert.Equal(6, ModelOf(r, TestModels.Tiny).GetProperty("concurrency").GetInt32());
+        Assert.Equal(6, s.Options.Scheduler.ConcurrencyFor("huggingface/any/repo/not-installed.gguf"));
     }
 
     [Fact]
