@@ -22,11 +22,11 @@ public sealed class DisconnectTests(DisconnectTests.Fixture fixture) : IClassFix
 
     private TestServer S => fixture.Server;
 
-    private static async Task<string> CreateAsync(HyperleapClient hl, int maxTokens) =>
+    private static async Task<string> CreateAsync(HyperleapClient hl, int maxTokens, double temperature = 1.0) =>
         (await hl.CreatePromptAsync(new
         {
             name = "long", modelId = HyperleapModels.Slow, messages = new[] { new { role = "user", content = "Tell a story about {{topic}}" } },
-            parameters = new { maxTokens, temperature = 1.0, seed = 3 }, moderation = new { threshold = "off" },
+            parameters = new { maxTokens, temperature, seed = 3 }, moderation = new { threshold = "off" },
         })).GetProperty("id").GetString()!;
 
     private async Task<JsonElement> WaitForStatusAsync(HyperleapClient hl, string runId, string status)
@@ -97,7 +97,8 @@ public sealed class DisconnectTests(DisconnectTests.Fixture fixture) : IClassFix
     public async Task A_run_sync_client_that_gives_up_cancels_its_run()
     {
         var hl = await HyperleapClient.NewUserAsync(S);
-        var promptId = await CreateAsync(hl, maxTokens: 3000);
+        // Greedy: this model's greedy answer runs to the token limit (sampled ones may meet EOS within the client's patience).
+        var promptId = await CreateAsync(hl, maxTokens: 3000, temperature: 0);
         using var impatient = new HttpClient { BaseAddress = new Uri(S.BaseUrl), Timeout = TimeSpan.FromSeconds(1.5) };
         impatient.DefaultRequestHeaders.Add("x-hl-api-key", hl.Key);
         using var body = new StringContent(JsonSerializer.Serialize(new { promptId, replacements = new { topic = "rain" } }), Encoding.UTF8, "application/json");
