@@ -140,7 +140,9 @@ public sealed class BatchExecutor : IDisposable
             await foreach (var chunk in request.Output.Reader.ReadAllAsync(CancellationToken.None))
             {
                 finished = chunk.IsFinal;
-                yield return chunk;
+                // Text generated ahead of a reader that has since cancelled is not its answer: as from
+                // TextGenerator, after a cancel only the final chunk (Cancelled, with usage) comes out.
+                if (finished || !cancellationToken.IsCancellationRequested) yield return chunk;
                 // Read: a sequence that waited for its reader may go on.
                 if (Interlocked.Decrement(ref request.Unread) == MaxUnreadChunks - 1) Wake();
             }

@@ -66,15 +66,14 @@ public sealed class EmbeddedEngine : IEngine, IDisposable
 
         await foreach (var chunk in chunks.ConfigureAwait(false))
         {
-            // The executor runs a few tokens ahead of its reader: nothing read after a cancel or a finish goes out.
-            cancellationToken.ThrowIfCancellationRequested();
-            bool finishing = request.Finish.IsCancellationRequested;
             if (chunk.Result is not { } result)
             {
-                if (chunk.Text.Length > 0 && !finishing) yield return new EngineChunk(chunk.Text);
+                if (chunk.Text.Length > 0) yield return new EngineChunk(chunk.Text);
                 continue;
             }
-            if (result.FinishReason == GenerationFinish.Cancelled && !finishing) throw new OperationCanceledException(cancellationToken);
+            bool finishing = request.Finish.IsCancellationRequested;
+            if (cancellationToken.IsCancellationRequested || (result.FinishReason == GenerationFinish.Cancelled && !finishing))
+                throw new OperationCanceledException(cancellationToken);
             var usage = new EngineUsage(result.PromptTokens, result.CompletionTokens,
                 result.TimeToFirstToken.TotalMilliseconds, result.GenerationTime.TotalMilliseconds);
             var finish = result.FinishReason == GenerationFinish.Length ? FinishReason.Length : FinishReason.Stop;
