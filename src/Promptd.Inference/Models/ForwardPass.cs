@@ -44,6 +44,7 @@ internal sealed unsafe class ForwardPass
 
     private readonly MatMulWork _matMul;
     private readonly AttentionWork _attend;
+    private readonly SwiGluWork _swiGlu;
 
     /// <param name="capacity">Most tokens in one pass.</param>
     /// <param name="maxContext">The longest cache any sequence of a batch has.</param>
@@ -73,6 +74,7 @@ internal sealed unsafe class ForwardPass
         int widest = Math.Max(qkvBytes, Math.Max(ffnBytes, Math.Max(ActivationBytes(layer.Output), Math.Max(ActivationBytes(layer.Down), ActivationBytes(model.Output)))));
         _matMul = new MatMulWork(model, widest);
         _attend = new AttentionWork(model, Pointer(_q), Pointer(_attention), _positions, _caches, maxContext, cacheType);
+        _swiGlu = new SwiGluWork(model.Pool, Pointer(_gate), Pointer(_up));
     }
 
     /// <summary>Most tokens one pass takes.</summary>
@@ -136,8 +138,7 @@ internal sealed unsafe class ForwardPass
             // Feed-forward block: down(silu(gate(x)) · up(x)).
             RmsNorm(_x, _xb, layer.FfnNorm, n);
             _matMul.Project(Pointer(_xb), n, layer.Gate, Pointer(_gate), layer.Up, Pointer(_up));
-            int f = n * c.FeedForwardLength;
-            for (int i = 0; i < f; i++) _gate[i] = Silu(_gate[i]) * _up[i];
+            _swiGlu.Apply(n * c.FeedForwardLength);
             _matMul.Project(Pointer(_gate), n, layer.Down, Pointer(_xb));
             Add(_x, _xb, n * e);
         }
@@ -180,8 +181,6 @@ internal sealed unsafe class ForwardPass
             for (int i = 0; i < bias.Length; i++) row[i] += bias[i];
         }
     }
-
-    private static float Silu(float x) => x / (1.0f + MathF.Exp(-x));
 
     private static void Add(Span<float> x, ReadOnlySpan<float> y, int n)
     {

@@ -179,4 +179,27 @@ public class SessionTests
         Assert.Equal(0, caller);
         Assert.Equal(0, workers);
     }
+
+    [Fact]
+    public void A_long_prompt_gives_the_same_logits_on_one_thread_and_two()
+    {
+        // 40 tokens × n_ff 1024 is enough for the feed-forward gate to be shared by the pool's threads.
+        var spec = GeneratedModels.Small with { FeedForwardLength = 1024, WeightType = GgmlType.Q8_0 };
+        string path = GeneratedModels.Get("llama-wide-ffn", spec);
+        var prompt = new int[40];
+        for (int i = 0; i < prompt.Length; i++) prompt[i] = (i * 37 + 11) % spec.VocabSize;
+
+        float[] Logits(int threads)
+        {
+            using var model = TransformerModel.Load(path, new ModelOptions { Threads = threads });
+            using var session = model.CreateSession();
+            var logits = new float[session.VocabSize];
+            session.Evaluate(prompt, logits);
+            return logits;
+        }
+
+        var one = Logits(1);
+        Assert.Contains(one, v => v != 0);
+        Assert.Equal(one, Logits(2));
+    }
 }
