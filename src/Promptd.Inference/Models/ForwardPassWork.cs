@@ -26,8 +26,8 @@ internal sealed unsafe class MatMulWork : ParallelWork
         public float* Input;       // set while this job's input still has to be converted
     }
 
-    /// <summary>From this many tokens on, the input rows are converted by all threads.</summary>
-    private const int ParallelConversionFrom = 8;
+    /// <summary>From this many tokens on (a prompt, not a step of a few concurrent generations), the input rows are converted by all threads.</summary>
+    private const int ParallelConversionFrom = 32;
 
     private readonly TransformerModel _model;
     private readonly IMatrixKernels _kernels;
