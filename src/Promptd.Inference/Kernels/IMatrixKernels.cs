@@ -17,8 +17,8 @@ public interface IMatrixKernels
     KernelPath Path { get; }
 
     /// <summary>
-    /// Whether <see cref="Prepare"/> rearranges matrices of this type; a model maps its file
-    /// copy-on-write when any weight is rearranged, so the rearranged pages replace the file's.
+    /// Whether <see cref="Prepare"/> rearranges matrices of this type; a model gives such matrices
+    /// writable memory of their own (its weight arena, or a copy-on-write mapping of the file).
     /// </summary>
     bool Rearranges(TensorType type);
 

@@ -11,23 +11,26 @@ namespace Promptd.Inference.Models;
 /// model and every session created from it are disposed.
 ///
 /// The SIMD kernels rearrange quantized weights for their loads (<see cref="IMatrixKernels.Prepare"/>);
-/// the file is then mapped copy-on-write and rearranged in place, so the rearranged pages replace
-/// the file's pages rather than adding a copy. The model owns a <see cref="WorkerPool"/> that its
+/// on Linux each such matrix is copied into a huge-page <see cref="WeightArena"/> and the file's pages
+/// it came from are dropped; elsewhere the file is mapped copy-on-write and rearranged in place.
+/// Either way the model holds each weight once. The model owns a <see cref="WorkerPool"/> that its
 /// sessions share for the matrix work.
 /// </summary>
 public sealed class TransformerModel : IDisposable
 {
     private readonly GgufFile _file;
+    private readonly WeightArena? _arena;
     private int _references = 1; // the model itself plus one per open session
 
-    private TransformerModel(GgufFile file, IMatrixKernels kernels)
+    private TransformerModel(GgufFile file, IMatrixKernels kernels, WeightArena? arena)
     {
         _file = file;
+        _arena = arena;
         Kernels = kernels;
         Config = ModelConfig.FromMetadata(file.Metadata);
 
         var c = Config;
-        var w = new WeightLoader(file, kernels);
+        var w = new WeightLoader(file, kernels, arena);
         TokenEmbedding = w.Matrix("token_embd.weight", c.EmbeddingLength, c.VocabSize, prepare: false);
         OutputNorm = w.Vector("output_norm.weight", c.EmbeddingLength);
         // Without output.weight the output projection is the token embedding (tied weights); then the
@@ -71,21 +74,27 @@ public sealed class TransformerModel : IDisposable
         int threads = options.Threads ?? Environment.ProcessorCount;
         if (threads <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"threads must be positive, not {threads}");
         var kernels = KernelPaths.Create(options.Kernels);
-        var file = GgufFile.Open(path, copyOnWrite: kernels.Path != KernelPath.Scalar);
+        // Rearranged weights go to a huge-page arena where the platform has one, else they are
+        // rearranged in place in a copy-on-write mapping of the file.
+        bool rearranges = kernels.Path != KernelPath.Scalar;
+        var arena = rearranges && WeightArena.Supported ? new WeightArena() : null;
+        var file = GgufFile.Open(path, copyOnWrite: rearranges && arena is null);
         try
         {
-            var model = new TransformerModel(file, kernels);
+            var model = new TransformerModel(file, kernels, arena);
             model.Pool = new WorkerPool(threads);
             return model;
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
         {
             file.Dispose();
+            arena?.Dispose();
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
         catch
         {
             file.Dispose();
+            arena?.Dispose();
             throw;
         }
     }
@@ -156,6 +165,7 @@ public sealed class TransformerModel : IDisposable
         {
             Pool?.Dispose();
             _file.Dispose();
+            _arena?.Dispose();
         }
     }
 }

@@ -8,9 +8,10 @@ namespace Promptd.Inference.Models;
 /// Looks tensors up by name and checks their shapes and types against the configuration, so a
 /// wrong file fails at load time with the tensor named, never halfway through a forward pass.
 /// Shapes are in ggml order: [columns, rows]. Matrices are handed to the kernels to prepare
-/// (rearrange in place) unless <c>prepare</c> is false.
+/// (rearrange in place) unless <c>prepare</c> is false; with an <paramref name="arena"/>, a matrix
+/// the kernels rearrange is first copied there out of the (then read-only) file mapping.
 /// </summary>
-internal sealed unsafe class WeightLoader(GgufFile file, IMatrixKernels kernels)
+internal sealed unsafe class WeightLoader(GgufFile file, IMatrixKernels kernels, WeightArena? arena)
 {
     public MatrixView Matrix(string name, int columns, int rows, bool prepare = true) =>
         OptionalMatrix(name, columns, rows, prepare) ?? throw Missing(name);
@@ -32,6 +33,8 @@ internal sealed unsafe class WeightLoader(GgufFile file, IMatrixKernels kernels)
     {
         try
         {
+            if (arena is not null && !view.Interleaved && kernels.Rearranges(view.Type))
+                view = new MatrixView(arena.Copy(view.RowPointer(0), (long)view.Rows * view.RowStride), view.Type, view.Rows, view.Columns, view.RowStride);
             return kernels.Prepare(view);
         }
         catch (InvalidDataException e)

@@ -11,8 +11,8 @@ namespace Promptd.Inference.Kernels.Simd;
 /// vector, and four bytes of levels from each of 16 rows make one 64-byte vector whose 32-bit lane
 /// r belongs to row r. A kernel then works on 16 rows at once with one row per lane, and sums each
 /// row's blocks in the same order as the scalar dot product, so its results equal the reference's
-/// bit for bit. Because the size does not change, the rearrangement happens in place, in the
-/// copy-on-write mapping of the model file: no second copy of the weights.
+/// bit for bit. Because the size does not change, the rearrangement happens in place (in the
+/// model's weight arena, or in a copy-on-write mapping of the file): no second copy of the weights.
 ///
 /// Two things change besides the order. Q8_0 levels are stored plus 128 (XOR 0x80), the unsigned
 /// form VPDPBUSD multiplies, so the kernel does not convert them at every load. And the F16 block
