@@ -96,7 +96,7 @@ public unsafe class SimdKernelTests
             {
                 var reference = new MatrixView(plain, type, rows, columns, type.RowBytes(columns));
                 var view = simd.Prepare(new MatrixView(p, type, rows, columns, type.RowBytes(columns))); // rearranges in place, once
-                foreach (int count in new[] { 1, 2, 3, 4, 5, 9 })
+                foreach (int count in new[] { 1, 2, 3, 4, 5, 8, 9, 17 })
                 {
                     var x = RandomActivations(count, columns, seed: 1000 + count);
                     var expected = Multiply(ScalarMatrixKernels.Instance, reference, x, count);

@@ -33,6 +33,10 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         {
             byte* group = matrix.RowPointer(row);
             int t = 0;
+            // Eight tokens share each weight load where the 32 vector registers of AVX-512 machines
+            // hold their sixteen sums (the formats without group scales: no per-group sums besides).
+            if (!TFormat.GroupScaled && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+                for (; t + 8 <= count; t += 8) TileOfEight(group, blocks, activations + (long)t * layout.Stride, layout, y + (long)t * matrix.Rows + row, matrix.Rows);
             for (; t + 4 <= count; t += 4) Tile<Four>(group, blocks, activations + (long)t * layout.Stride, layout, y + (long)t * matrix.Rows + row, matrix.Rows);
             switch (count - t)
             {
@@ -166,6 +170,65 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         }
 
         for (int t = 0; t < n; t++)
+        {
+            Vector256.Load(sums + 16 * t).Store(y + (long)t * yStride);
+            Vector256.Load(sums + 16 * t + 8).Store(y + (long)t * yStride + 8);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Tile{TTile}"/> for eight tokens of a format without group scales: the same steps,
+    /// with the weight levels of each pair loaded once for tokens 0–3 and 4–7.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileOfEight(byte* group, int blocks, byte* a0, in ActivationRows layout, float* y, int yStride)
+    {
+        int stride = layout.Stride, extras = layout.ExtrasOffset;
+        byte* a4 = a0 + 4L * stride;
+        byte* a1 = a0 + stride, a2 = a1 + stride, a3 = a2 + stride, a5 = a4 + stride, a6 = a5 + stride, a7 = a6 + stride;
+        float* sums = stackalloc float[8 * InterleavedRows.GroupRows];
+        new Span<float>(sums, 8 * InterleavedRows.GroupRows).Clear();
+        int pairs = TFormat.GroupSize / 8;
+        int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
+
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* block = group + (long)b * groupBlockBytes;
+            for (int line = 0; line < groupBlockBytes; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + line);
+            var s0l = Start(a0, extras, blocks, b, 0);
+            var s1l = Start(a1, extras, blocks, b, 0);
+            var s2l = Start(a2, extras, blocks, b, 0);
+            var s3l = Start(a3, extras, blocks, b, 0);
+            var s4l = Start(a4, extras, blocks, b, 0);
+            var s5l = Start(a5, extras, blocks, b, 0);
+            var s6l = Start(a6, extras, blocks, b, 0);
+            var s7l = Start(a7, extras, blocks, b, 0);
+            Vector256<int> s0h = s0l, s1h = s1l, s2h = s2l, s3h = s3l, s4h = s4l, s5h = s5l, s6h = s6l, s7h = s7l;
+            for (int p = 0; p < pairs; p++)
+            {
+                TFormat.Levels(block, 0, p, out var lo0, out var hi0, out var lo1, out var hi1);
+                int at0 = QuantsAt(b, TFormat.FirstElement(0, p)), at1 = QuantsAt(b, TFormat.SecondElement(0, p));
+                Accumulate(a0 + at0, a0 + at1, lo0, hi0, lo1, hi1, ref s0l, ref s0h);
+                Accumulate(a1 + at0, a1 + at1, lo0, hi0, lo1, hi1, ref s1l, ref s1h);
+                Accumulate(a2 + at0, a2 + at1, lo0, hi0, lo1, hi1, ref s2l, ref s2h);
+                Accumulate(a3 + at0, a3 + at1, lo0, hi0, lo1, hi1, ref s3l, ref s3h);
+                Accumulate(a4 + at0, a4 + at1, lo0, hi0, lo1, hi1, ref s4l, ref s4h);
+                Accumulate(a5 + at0, a5 + at1, lo0, hi0, lo1, hi1, ref s5l, ref s5h);
+                Accumulate(a6 + at0, a6 + at1, lo0, hi0, lo1, hi1, ref s6l, ref s6h);
+                Accumulate(a7 + at0, a7 + at1, lo0, hi0, lo1, hi1, ref s7l, ref s7h);
+            }
+            TFormat.Factors(block, out var dLo, out var dHi, out var fLo, out var fHi);
+            AddBlock(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, s0l, s0h, default, default);
+            AddBlock(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, s1l, s1h, default, default);
+            AddBlock(sums + 32, a2, extras, blocks, b, dLo, dHi, fLo, fHi, s2l, s2h, default, default);
+            AddBlock(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, s3l, s3h, default, default);
+            AddBlock(sums + 64, a4, extras, blocks, b, dLo, dHi, fLo, fHi, s4l, s4h, default, default);
+            AddBlock(sums + 80, a5, extras, blocks, b, dLo, dHi, fLo, fHi, s5l, s5h, default, default);
+            AddBlock(sums + 96, a6, extras, blocks, b, dLo, dHi, fLo, fHi, s6l, s6h, default, default);
+            AddBlock(sums + 112, a7, extras, blocks, b, dLo, dHi, fLo, fHi, s7l, s7h, default, default);
+        }
+
+        for (int t = 0; t < 8; t++)
         {
             Vector256.Load(sums + 16 * t).Store(y + (long)t * yStride);
             Vector256.Load(sums + 16 * t + 8).Store(y + (long)t * yStride + 8);
