@@ -268,9 +268,11 @@ public sealed class UpstreamFailureTests
         {
             await BeginAsync(ctx);
             await DataAsync(ctx, RoleChunk());
-            for (int i = 0; i < 8; i++)
+            // 3 s of pings 150 ms apart against a 1 s idle timeout: silence would end the stream three
+            // times over, while a ping delayed by a busy test machine still has 850 ms to spare.
+            for (int i = 0; i < 20; i++)
             {
-                await Task.Delay(100, ctx.RequestAborted);
+                await Task.Delay(150, ctx.RequestAborted);
                 await ctx.Response.WriteAsync(": ping\n\n", ctx.RequestAborted);
                 await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
             }
@@ -278,7 +280,7 @@ public sealed class UpstreamFailureTests
             await DataAsync(ctx, "[DONE]");
         });
         var options = Options(server.BaseUri);
-        options.Timeouts.Idle = TimeSpan.FromMilliseconds(300);
+        options.Timeouts.Idle = TimeSpan.FromSeconds(1);
         using var engine = new UpstreamEngine(options);
 
         var chunks = await CollectAsync(engine.GenerateAsync(Chat(), default));
