@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Promptd.Core.Engines;
 using Promptd.Core.Engines.Embedded;
+using Promptd.Inference.Benchmarks;
 using Promptd.Inference.Gguf;
 using Promptd.Inference.Synthetic;
 using Promptd.Server;
@@ -133,13 +134,13 @@ internal static class HyperleapSseBenchmark
         Console.WriteLine($"   tokens per run: {directs[0].Tokens}");
         Console.WriteLine("   | path | TTFT median | of which not the engine's | decode median | tokens/s ratio | added TTFT |");
         Console.WriteLine("   |---|---|---|---|---|---|");
-        var directPath = Median(directs.Select(x => x.PathMs));
-        var directRate = Median(directs.Select(x => x.TokensPerSecond));
+        var directPath = EngineBenchmark.Median([.. directs.Select(x => x.PathMs)]);
+        var directRate = EngineBenchmark.Median([.. directs.Select(x => x.TokensPerSecond)]);
         foreach (var (name, list) in new[] { ("engine directly", directs), ("run-sse, moderation off", sses), ("run-sse, moderation on (medium)", moderatedSses) })
         {
-            var path = Median(list.Select(x => x.PathMs));
-            var rate = Median(list.Select(x => x.TokensPerSecond));
-            Console.WriteLine($"   | {name} | {Median(list.Select(x => x.TtftMs)):N1} ms | {path:N2} ms | {rate:N2} tokens/s | {rate / directRate:N3} | {path - directPath:+0.00;-0.00} ms |");
+            var path = EngineBenchmark.Median([.. list.Select(x => x.PathMs)]);
+            var rate = EngineBenchmark.Median([.. list.Select(x => x.TokensPerSecond)]);
+            Console.WriteLine($"   | {name} | {EngineBenchmark.Median([.. list.Select(x => x.TtftMs)]):N1} ms | {path:N2} ms | {rate:N2} tokens/s | {rate / directRate:N3} | {path - directPath:+0.00;-0.00} ms |");
         }
         Console.WriteLine($"   decode ratio per round (sse / direct): {string.Join(" ", directs.Zip(sses, (x, y) => (y.TokensPerSecond / x.TokensPerSecond).ToString("N3", CultureInfo.InvariantCulture)))}");
         Console.WriteLine($"   path latency per sse run (ms): {string.Join(" ", sses.Select(x => x.PathMs.ToString("N1", CultureInfo.InvariantCulture)))}");
@@ -207,12 +208,6 @@ internal static class HyperleapSseBenchmark
         var record = await http.GetFromJsonAsync<JsonElement>($"/prompt-runs/{runId}");
         var engineTtft = record.GetProperty("timings").GetProperty("timeToFirstTokenMs").GetDouble();
         return new Sample(first!.Value, (tokens - 1) / ((last - first.Value) / 1000), tokens, engineTtft);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

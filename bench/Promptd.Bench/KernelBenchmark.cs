@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Promptd.Inference.Benchmarks;
 using Promptd.Inference.Kernels;
 using Promptd.Inference.Tensors;
 
@@ -49,17 +50,17 @@ internal static unsafe class KernelBenchmark
         Console.WriteLine($"{type.Name}, {tokens} token(s), {Rows} × {Columns}, one thread, medians of {rounds} rounds:");
         Console.WriteLine("| kernels | in L2 GMAC/s | from memory GMAC/s | from memory GB/s | of a streaming read |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
-        double readMedian = read.Count > 0 ? Median(read) : double.NaN;
+        double readMedian = read.Count > 0 ? EngineBenchmark.Median([.. read]) : double.NaN;
         foreach (var path in paths)
         {
             string fromMemory = "– | – | –";
             if (streamed[path].Count > 0)
             {
-                double memory = Median(streamed[path]);
+                double memory = EngineBenchmark.Median([.. streamed[path]]);
                 double gigabytes = memory * 1e9 / ((double)Columns * tokens) * rowBytes / 1e9;
                 fromMemory = string.Create(CultureInfo.InvariantCulture, $"{memory:F1} | {gigabytes:F2} | {gigabytes / readMedian:P0}");
             }
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {KernelPaths.Name(path)} | {Median(cached[path]):F1} | {fromMemory} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {KernelPaths.Name(path)} | {EngineBenchmark.Median([.. cached[path]]):F1} | {fromMemory} |"));
         }
         if (read.Count > 0) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"streaming read of the same bytes: {readMedian:F2} GB/s"));
     }
@@ -109,12 +110,5 @@ internal static unsafe class KernelBenchmark
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         GC.KeepAlive(sum.GetElement(0));
         return matrices.Length * (double)matrixBytes / seconds / 1e9;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.ToArray();
-        Array.Sort(sorted);
-        return sorted[sorted.Length / 2];
     }
 }

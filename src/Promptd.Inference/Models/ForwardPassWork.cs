@@ -107,65 +107,55 @@ internal sealed unsafe class MatMulWork : ParallelWork
     private void Dispatch(int count)
     {
         _count = count;
-        _units = 0;
-        for (int j = 0; j < _jobCount; j++) _units += _jobs[j].Input is null ? 0 : count;
-        if (_units > 0)
-        {
-            _converting = true;
-            _next = 0;
-            _model.Pool.Run(this);
-            _converting = false;
-            for (int j = 0; j < _jobCount; j++) _jobs[j].Input = null;
-        }
-        _units = 0;
-        for (int j = 0; j < _jobCount; j++) _units += _jobs[j].Units;
-        _next = 0;
-        _model.Pool.Run(this);
+        RunPhase(converting: true);
+        for (int j = 0; j < _jobCount; j++) _jobs[j].Input = null;
+        RunPhase(converting: false);
     }
+
+    /// <summary>Runs the conversion units (if any job has an input to convert) or the multiplication units.</summary>
+    private void RunPhase(bool converting)
+    {
+        _converting = converting;
+        _units = 0;
+        for (int j = 0; j < _jobCount; j++) _units += UnitsOf(_jobs[j]);
+        _next = 0;
+        if (_units > 0) _model.Pool.Run(this);
+    }
+
+    /// <summary>A job's units in the current phase: one per input row to convert, or its row chunks.</summary>
+    private int UnitsOf(in Job job) => _converting ? (job.Input is null ? 0 : _count) : job.Units;
 
     public override void Run(int worker, int workers)
     {
-        if (_converting) Convert();
-        else Multiply();
-    }
-
-    /// <summary>One input row per unit, of the jobs that own a conversion (the others share theirs).</summary>
-    private void Convert()
-    {
         int unit;
         while ((unit = Interlocked.Increment(ref _next) - 1) < _units)
         {
             int j = 0;
-            while (_jobs[j].Input is null || unit >= _count)
+            while (unit >= UnitsOf(_jobs[j]))
             {
-                if (_jobs[j].Input is not null) unit -= _count;
+                unit -= UnitsOf(_jobs[j]);
                 j++;
             }
-            ref readonly var job = ref _jobs[j];
-            var m = job.Matrix;
-            int rowBytes = _kernels.ActivationBytes(m, 1);
-            _kernels.ConvertActivations(m, new ReadOnlySpan<float>(job.Input + (long)unit * m.Columns, m.Columns), 1,
-                new Span<byte>(job.Activations + (long)unit * rowBytes, rowBytes));
+            if (_converting) ConvertRow(_jobs[j], unit);
+            else MultiplyChunk(_jobs[j], unit);
         }
     }
 
-    private void Multiply()
+    /// <summary>Converts input row <paramref name="row"/> of a job that owns a conversion (the others share theirs).</summary>
+    private void ConvertRow(in Job job, int row)
     {
-        int unit;
-        while ((unit = Interlocked.Increment(ref _next) - 1) < _units)
-        {
-            int j = 0;
-            while (unit >= _jobs[j].Units)
-            {
-                unit -= _jobs[j].Units;
-                j++;
-            }
-            ref readonly var job = ref _jobs[j];
-            var m = job.Matrix;
-            int start = unit * job.ChunkRows, end = Math.Min(m.Rows, start + job.ChunkRows);
-            _kernels.MatMul(m, new ReadOnlySpan<byte>(job.Activations, _kernels.ActivationBytes(m, _count)), _count,
-                new Span<float>(job.Output, _count * m.Rows), start, end);
-        }
+        var m = job.Matrix;
+        int rowBytes = _kernels.ActivationBytes(m, 1);
+        _kernels.ConvertActivations(m, new ReadOnlySpan<float>(job.Input + (long)row * m.Columns, m.Columns), 1,
+            new Span<byte>(job.Activations + (long)row * rowBytes, rowBytes));
+    }
+
+    private void MultiplyChunk(in Job job, int chunk)
+    {
+        var m = job.Matrix;
+        int start = chunk * job.ChunkRows, end = Math.Min(m.Rows, start + job.ChunkRows);
+        _kernels.MatMul(m, new ReadOnlySpan<byte>(job.Activations, _kernels.ActivationBytes(m, _count)), _count,
+            new Span<float>(job.Output, _count * m.Rows), start, end);
     }
 }
 

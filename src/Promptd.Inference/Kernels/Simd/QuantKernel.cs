@@ -111,8 +111,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         for (int b = 0; b < blocks; b++)
         {
             byte* block = group + (long)b * groupBlockBytes;
-            // Ask for the weights a few blocks ahead: the hardware prefetcher alone leaves a core well short of the memory's bandwidth.
-            for (int line = 0; line < groupBlockBytes; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + line);
+            PrefetchAhead(block, groupBlockBytes);
             Vector256<int> i0l = default, i0h = default, i1l = default, i1h = default, i2l = default, i2h = default, i3l = default, i3h = default;
             Vector256<int> m0l = default, m0h = default, m1l = default, m1h = default, m2l = default, m2h = default, m3l = default, m3h = default;
             for (int g = 0; g < groups; g++)
@@ -169,11 +168,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
             if (n > 3) AddBlock(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, i3l, i3h, m3l, m3h);
         }
 
-        for (int t = 0; t < n; t++)
-        {
-            Vector256.Load(sums + 16 * t).Store(y + (long)t * yStride);
-            Vector256.Load(sums + 16 * t + 8).Store(y + (long)t * yStride + 8);
-        }
+        StoreSums(sums, n, y, yStride);
     }
 
     /// <summary>
@@ -194,7 +189,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         for (int b = 0; b < blocks; b++)
         {
             byte* block = group + (long)b * groupBlockBytes;
-            for (int line = 0; line < groupBlockBytes; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + line);
+            PrefetchAhead(block, groupBlockBytes);
             var s0l = Start(a0, extras, blocks, b, 0);
             var s1l = Start(a1, extras, blocks, b, 0);
             var s2l = Start(a2, extras, blocks, b, 0);
@@ -228,7 +223,21 @@ internal static unsafe class QuantKernel<TFormat, TDot>
             AddBlock(sums + 112, a7, extras, blocks, b, dLo, dHi, fLo, fHi, s7l, s7h, default, default);
         }
 
-        for (int t = 0; t < 8; t++)
+        StoreSums(sums, 8, y, yStride);
+    }
+
+    /// <summary>Asks for one block column of a group <see cref="PrefetchDistance"/> bytes ahead: the hardware prefetcher alone leaves a core well short of the memory's bandwidth.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchAhead(byte* block, int groupBlockBytes)
+    {
+        for (int line = 0; line < groupBlockBytes; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + line);
+    }
+
+    /// <summary>Writes the 16 row sums of each of <paramref name="tokens"/> tokens to their output rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSums(float* sums, int tokens, float* y, int yStride)
+    {
+        for (int t = 0; t < tokens; t++)
         {
             Vector256.Load(sums + 16 * t).Store(y + (long)t * yStride);
             Vector256.Load(sums + 16 * t + 8).Store(y + (long)t * yStride + 8);
