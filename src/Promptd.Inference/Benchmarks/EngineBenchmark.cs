@@ -80,8 +80,8 @@ public static class EngineBenchmark
     /// <summary>
     /// <see cref="EngineBenchmarkOptions.Concurrency"/> streams through one <see cref="BatchExecutor"/>,
     /// each with its own random prompt and greedy generation (no prefix reuse, no early stop).
-    /// Generation tokens/s counts every token after each stream's first, from the first first token
-    /// to the last token of all.
+    /// Generation tokens/s counts the tokens that arrive once every stream is generating (see
+    /// <see cref="ConcurrentRates"/>).
     /// </summary>
     private static async Task<EngineBenchmarkResult> RunConcurrentAsync(TransformerModel model, EngineBenchmarkOptions options)
     {
@@ -107,34 +107,33 @@ public static class EngineBenchmark
             prompts[s] = new int[options.PromptTokens];
         }
 
+        // Every token's arrival time, per stream (allocated once: the rounds measure allocation).
+        var arrivals = new long[streams][];
+        for (int s = 0; s < streams; s++) arrivals[s] = new long[options.GenerationTokens];
+        var counts = new int[streams];
+        var tasks = new Task[streams];
+
         async Task<(double Prompt, double Generation, long Tokens)> Round()
         {
-            var times = new (long First, long Last, int Tokens)[streams];
+            Array.Clear(counts);
             long start = Stopwatch.GetTimestamp();
-            var tasks = new Task[streams];
             for (int s = 0; s < streams; s++)
             {
                 var prompt = prompts[s];
                 for (int i = 0; i < prompt.Length; i++) prompt[i] = random.Next(vocab);
                 samplers[s].Reset();
-                int stream = s;
-                tasks[s] = Task.Run(async () =>
-                {
-                    await foreach (var chunk in executor.GenerateAsync(prompt, samplers[stream], generation))
-                    {
-                        if (chunk.TokenId is null) continue;
-                        long now = Stopwatch.GetTimestamp();
-                        if (times[stream].Tokens++ == 0) times[stream].First = now;
-                        times[stream].Last = now;
-                    }
-                });
+                tasks[s] = Read(s, prompt);
             }
             await Task.WhenAll(tasks);
-            long firstOfAll = times.Min(t => t.First), lastFirst = times.Max(t => t.First), end = times.Max(t => t.Last);
-            long generated = times.Sum(t => (long)t.Tokens - 1);
-            return ((double)streams * options.PromptTokens / Stopwatch.GetElapsedTime(start, lastFirst).TotalSeconds,
-                generated / Stopwatch.GetElapsedTime(firstOfAll, end).TotalSeconds,
-                times.Sum(t => (long)t.Tokens));
+            return ConcurrentRates(arrivals, counts, start, options.PromptTokens);
+        }
+
+        // Called in the loop above, not queued to the thread pool: each request reaches the executor
+        // before the next stream starts (a busy pool would start them forward passes apart).
+        async Task Read(int stream, int[] prompt)
+        {
+            await foreach (var chunk in executor.GenerateAsync(prompt, samplers[stream], generation))
+                if (chunk.TokenId is not null) arrivals[stream][counts[stream]++] = Stopwatch.GetTimestamp();
         }
 
         await Round();
@@ -162,6 +161,32 @@ public static class EngineBenchmark
             AllocatedBytesPerToken = (double)allocated / tokens,
             KvCacheBytes = streams * KvCacheBytes(model, context, options.KvCacheType),
         };
+    }
+
+    /// <summary>
+    /// A round's prompt rate (every stream's prompt, from the start to the last first token) and its
+    /// aggregate generation rate: the tokens that arrive once every stream is generating, over the
+    /// time from then to the last token. A request that reached the executor a pass before the others
+    /// (the executor starts on the first one) has its first token long before theirs, and the others'
+    /// prompts are read meanwhile: counted from the first first token, that prompt work would be
+    /// charged to generation.
+    /// </summary>
+    internal static (double Prompt, double Generation, long Tokens) ConcurrentRates(long[][] arrivals, int[] counts, long start, int promptTokens)
+    {
+        long allGenerating = 0, end = 0, tokens = 0;
+        for (int s = 0; s < counts.Length; s++)
+        {
+            allGenerating = Math.Max(allGenerating, arrivals[s][0]);
+            end = Math.Max(end, arrivals[s][counts[s] - 1]);
+            tokens += counts[s];
+        }
+        long generated = 0;
+        for (int s = 0; s < counts.Length; s++)
+            for (int i = 0; i < counts[s]; i++)
+                if (arrivals[s][i] > allGenerating) generated++;
+        return ((double)counts.Length * promptTokens / Stopwatch.GetElapsedTime(start, allGenerating).TotalSeconds,
+            end > allGenerating ? generated / Stopwatch.GetElapsedTime(allGenerating, end).TotalSeconds : 0,
+            tokens);
     }
 
     private static EngineBenchmarkResult RunSingle(TransformerModel model, EngineBenchmarkOptions options)
