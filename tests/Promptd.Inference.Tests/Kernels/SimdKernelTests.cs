@@ -132,7 +132,9 @@ public unsafe class SimdKernelTests
     {
         var type = TensorTypes.Get(id);
         var simd = KernelPaths.Create(path);
-        int rows = 48 + 5, columns = type.BlockSize == 256 ? 256 : 64, count = 7;
+        // Nine tokens: the eight-token quantized tile and the float kernel's converted rows (from eight
+        // tokens) against one token at a time; float rows end past their last whole vector.
+        int rows = 48 + 5, columns = type.BlockSize switch { 256 => 256, 1 => 64 + 7, _ => 64 }, count = 9;
         var weights = RandomWeights(type, rows, columns, seed: 7);
         var x = RandomActivations(count, columns, seed: 8);
         fixed (byte* p = weights)
@@ -149,7 +151,7 @@ public unsafe class SimdKernelTests
             simd.MatMul(view, activations, count, pieces, 48, rows);
             Assert.Equal(whole, pieces);
 
-            // Each token alone (a one-token tile) gives what it got inside a tile of four.
+            // Each token alone (a one-token tile) gives what it got inside a tile of several.
             var single = new float[rows];
             var one = new byte[simd.ActivationBytes(view, 1)];
             for (int t = 0; t < count; t++)

@@ -51,7 +51,8 @@ internal readonly unsafe struct BF16Elements : IFloatElements
 /// already rounded to the weight type's activation format. Tiles of up to 4 rows × 4 tokens: each
 /// (row, token) pair has one vector accumulator, multiplied and added lane by lane along the row,
 /// then summed across lanes, then the columns past the last whole vector are added one by one — the
-/// same steps whatever the tile, so a result does not depend on how rows and tokens were grouped.
+/// same steps whatever the tile, so a result does not depend on how rows and tokens were grouped
+/// (nor on whether F16/BF16 rows were converted to floats first: the conversion is exact).
 /// The products of F16 and BF16 values are exact in float, so fused multiply-adds round like a
 /// multiply and an add would; the order differs from the scalar reference's double sums, hence
 /// results agree with it to float rounding, not bit for bit.
@@ -60,8 +61,21 @@ internal static unsafe class FloatKernel<TElements, TWide>
     where TElements : struct, IFloatElements
     where TWide : struct, IWidth<TWide>
 {
+    /// <summary>
+    /// From this many tokens on, F16 and BF16 rows are converted to floats once, four at a time, into
+    /// a per-thread buffer that every token tile then reads: a tile converting its own weights spends
+    /// more instructions on converting than on multiplying. The converted values are exact, so the
+    /// results are the same either way.
+    /// </summary>
+    private const int ConvertRowsFrom = 8;
+
     public static void MatMul(in MatrixView matrix, float* activations, int activationStride, int count, float* y, int rowStart, int rowEnd)
     {
+        if (TElements.Bytes != 4 && count >= ConvertRowsFrom)
+        {
+            ConvertedMatMul(matrix, activations, activationStride, count, y, rowStart, rowEnd);
+            return;
+        }
         int columns = matrix.Columns;
         long stride = matrix.RowStride;
         int r = rowStart;
@@ -74,7 +88,34 @@ internal static unsafe class FloatKernel<TElements, TWide>
         }
     }
 
-    private static void Rows<TRows>(byte* w, long stride, int columns, float* x, int xStride, int count, float* y, int yStride)
+    private static void ConvertedMatMul(in MatrixView matrix, float* x, int xStride, int count, float* y, int rowStart, int rowEnd)
+    {
+        int columns = matrix.Columns;
+        float* converted = ConvertedRows.For(4 * columns);
+        byte* plain = (byte*)converted;
+        for (int r = rowStart; r < rowEnd; r += 4)
+        {
+            int rows = Math.Min(4, rowEnd - r);
+            for (int i = 0; i < rows; i++) Convert(matrix.RowPointer(r + i), columns, converted + i * columns);
+            long stride = columns * 4L;
+            switch (rows)
+            {
+                case 4: FloatKernel<F32Elements, TWide>.Rows<Four>(plain, stride, columns, x, xStride, count, y + r, matrix.Rows); break;
+                case 3: FloatKernel<F32Elements, TWide>.Rows<Three>(plain, stride, columns, x, xStride, count, y + r, matrix.Rows); break;
+                case 2: FloatKernel<F32Elements, TWide>.Rows<Two>(plain, stride, columns, x, xStride, count, y + r, matrix.Rows); break;
+                default: FloatKernel<F32Elements, TWide>.Rows<One>(plain, stride, columns, x, xStride, count, y + r, matrix.Rows); break;
+            }
+        }
+    }
+
+    private static void Convert(byte* w, int columns, float* destination)
+    {
+        int c = 0;
+        for (; c + TWide.Lanes <= columns; c += TWide.Lanes) TWide.Store(TWide.Load<TElements>(w + c * TElements.Bytes), destination + c);
+        for (; c < columns; c++) destination[c] = TElements.Load1(w + c * TElements.Bytes);
+    }
+
+    internal static void Rows<TRows>(byte* w, long stride, int columns, float* x, int xStride, int count, float* y, int yStride)
         where TRows : struct, ITile
     {
         int t = 0;
@@ -187,6 +228,7 @@ internal unsafe interface IWidth<TSelf> where TSelf : struct, IWidth<TSelf>
     static abstract int Lanes { get; }
     static abstract TSelf Load(float* p);
     static abstract TSelf Load<TElements>(byte* p) where TElements : struct, IFloatElements;
+    static abstract void Store(TSelf v, float* p);
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
     static abstract float Sum(TSelf v);
 }
@@ -198,6 +240,7 @@ internal readonly unsafe struct Wide512 : IWidth<Wide512>
     public static int Lanes => 16;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide512 Load(float* p) => new(Vector512.Load(p));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide512 Load<TElements>(byte* p) where TElements : struct, IFloatElements => new(TElements.Load16(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Wide512 v, float* p) => v._v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide512 MultiplyAdd(Wide512 a, Wide512 b, Wide512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Wide512 v) => Vector512.Sum(v._v);
 }
@@ -209,6 +252,46 @@ internal readonly unsafe struct Wide256 : IWidth<Wide256>
     public static int Lanes => 8;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide256 Load(float* p) => new(Vector256.Load(p));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide256 Load<TElements>(byte* p) where TElements : struct, IFloatElements => new(TElements.Load8(p));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Wide256 v, float* p) => v._v.Store(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Wide256 MultiplyAdd(Wide256 a, Wide256 b, Wide256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Wide256 v) => Vector256.Sum(v._v);
+}
+
+/// <summary>
+/// Each thread's buffer for weight rows converted to floats (<see cref="FloatKernel{TElements, TWide}"/>):
+/// grown when a wider matrix comes, never shrunk — a few hundred KiB per thread at most — and
+/// freed when the thread ends.
+/// </summary>
+internal static unsafe class ConvertedRows
+{
+    [ThreadStatic] private static Buffer? _buffer;
+
+    public static float* For(int floats)
+    {
+        var buffer = _buffer;
+        if (buffer is null || buffer.Floats < floats) _buffer = buffer = new Buffer(floats, buffer);
+        return buffer.Pointer;
+    }
+
+    private sealed class Buffer
+    {
+        public Buffer(int floats, Buffer? old)
+        {
+            old?.Free();
+            Floats = floats;
+            Pointer = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)floats * 4, 64);
+        }
+
+        public int Floats { get; }
+        public float* Pointer { get; private set; }
+
+        public void Free()
+        {
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(Pointer);
+            Pointer = null;
+            GC.SuppressFinalize(this);
+        }
+
+        ~Buffer() => System.Runtime.InteropServices.NativeMemory.AlignedFree(Pointer);
+    }
 }
