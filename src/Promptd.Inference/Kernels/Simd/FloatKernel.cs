@@ -71,40 +71,36 @@ internal static unsafe class FloatKernel<TElements, TWide>
 
     public static void MatMul(in MatrixView matrix, float* activations, int activationStride, int count, float* y, int rowStart, int rowEnd)
     {
-        if (TElements.Bytes != 4 && count >= ConvertRowsFrom)
+        if (typeof(TElements) != typeof(F32Elements) && count >= ConvertRowsFrom)
         {
             ConvertedMatMul(matrix, activations, activationStride, count, y, rowStart, rowEnd);
             return;
         }
-        int columns = matrix.Columns;
-        long stride = matrix.RowStride;
-        int r = rowStart;
-        for (; r + 4 <= rowEnd; r += 4) Rows<Four>(matrix.RowPointer(r), stride, columns, activations, activationStride, count, y + r, matrix.Rows);
-        switch (rowEnd - r)
-        {
-            case 3: Rows<Three>(matrix.RowPointer(r), stride, columns, activations, activationStride, count, y + r, matrix.Rows); break;
-            case 2: Rows<Two>(matrix.RowPointer(r), stride, columns, activations, activationStride, count, y + r, matrix.Rows); break;
-            case 1: Rows<One>(matrix.RowPointer(r), stride, columns, activations, activationStride, count, y + r, matrix.Rows); break;
-        }
+        for (int r = rowStart; r < rowEnd; r += 4)
+            Rows(Math.Min(4, rowEnd - r), matrix.RowPointer(r), matrix.RowStride, matrix.Columns, activations, activationStride, count, y + r, matrix.Rows);
     }
 
     private static void ConvertedMatMul(in MatrixView matrix, float* x, int xStride, int count, float* y, int rowStart, int rowEnd)
     {
         int columns = matrix.Columns;
         float* converted = ConvertedRows.For(4 * columns);
-        byte* plain = (byte*)converted;
         for (int r = rowStart; r < rowEnd; r += 4)
         {
             int rows = Math.Min(4, rowEnd - r);
             for (int i = 0; i < rows; i++) Convert(matrix.RowPointer(r + i), columns, converted + i * columns);
-            long stride = columns * 4L;
-            switch (rows)
-            {
-                case 4: FloatKernel<F32Elements, TWide>.Rows<Four>(plain, stride, columns, x, xStride, count, y + r, matrix.Rows); break;
-                case 3: FloatKernel<F32Elements, TWide>.Rows<Three>(plain, stride, columns, x, xStride, count, y + r, matrix.Rows); break;
-                case 2: FloatKernel<F32Elements, TWide>.Rows<Two>(plain, stride, columns, x, xStride, count, y + r, matrix.Rows); break;
-                default: FloatKernel<F32Elements, TWide>.Rows<One>(plain, stride, columns, x, xStride, count, y + r, matrix.Rows); break;
-            }
+            FloatKernel<F32Elements, TWide>.Rows(rows, (byte*)converted, columns * 4L, columns, x, xStride, count, y + r, matrix.Rows);
+        }
+    }
+
+    /// <summary>One to four rows from <paramref name="w"/>, every token.</summary>
+    private static void Rows(int rows, byte* w, long stride, int columns, float* x, int xStride, int count, float* y, int yStride)
+    {
+        switch (rows)
+        {
+            case 4: Rows<Four>(w, stride, columns, x, xStride, count, y, yStride); break;
+            case 3: Rows<Three>(w, stride, columns, x, xStride, count, y, yStride); break;
+            case 2: Rows<Two>(w, stride, columns, x, xStride, count, y, yStride); break;
+            default: Rows<One>(w, stride, columns, x, xStride, count, y, yStride); break;
         }
     }
 
@@ -115,7 +111,7 @@ internal static unsafe class FloatKernel<TElements, TWide>
         for (; c < columns; c++) destination[c] = TElements.Load1(w + c * TElements.Bytes);
     }
 
-    internal static void Rows<TRows>(byte* w, long stride, int columns, float* x, int xStride, int count, float* y, int yStride)
+    private static void Rows<TRows>(byte* w, long stride, int columns, float* x, int xStride, int count, float* y, int yStride)
         where TRows : struct, ITile
     {
         int t = 0;
@@ -259,39 +255,17 @@ internal readonly unsafe struct Wide256 : IWidth<Wide256>
 
 /// <summary>
 /// Each thread's buffer for weight rows converted to floats (<see cref="FloatKernel{TElements, TWide}"/>):
-/// grown when a wider matrix comes, never shrunk — a few hundred KiB per thread at most — and
-/// freed when the thread ends.
+/// a pinned array, replaced when a wider matrix comes, never shrunk — a few hundred KiB per thread
+/// at most. Handed out from its first 64-byte boundary, so no 512-bit load splits a cache line.
 /// </summary>
 internal static unsafe class ConvertedRows
 {
-    [ThreadStatic] private static Buffer? _buffer;
+    [ThreadStatic] private static float[]? _buffer;
 
     public static float* For(int floats)
     {
-        var buffer = _buffer;
-        if (buffer is null || buffer.Floats < floats) _buffer = buffer = new Buffer(floats, buffer);
-        return buffer.Pointer;
-    }
-
-    private sealed class Buffer
-    {
-        public Buffer(int floats, Buffer? old)
-        {
-            old?.Free();
-            Floats = floats;
-            Pointer = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)floats * 4, 64);
-        }
-
-        public int Floats { get; }
-        public float* Pointer { get; private set; }
-
-        public void Free()
-        {
-            System.Runtime.InteropServices.NativeMemory.AlignedFree(Pointer);
-            Pointer = null;
-            GC.SuppressFinalize(this);
-        }
-
-        ~Buffer() => System.Runtime.InteropServices.NativeMemory.AlignedFree(Pointer);
+        if (_buffer is null || _buffer.Length < floats + 15) _buffer = GC.AllocateUninitializedArray<float>(floats + 15, pinned: true);
+        nint start = (nint)Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_buffer));
+        return (float*)((start + 63) & ~(nint)63);
     }
 }
