@@ -46,7 +46,8 @@ public abstract class Block32Type : TensorType
             var a = activations.Slice(b * activationBytes, activationBytes);
             int isum = 0;
             for (int i = 0; i < Size; i++) isum += q[i] * (sbyte)a[quantsAt + i];
-            sum += d * ReadHalf(a, 0) * isum;
+            // One rounding for the product and the sum (a fused multiply-add), as the SIMD kernels do it.
+            sum = MathF.FusedMultiplyAdd(d * ReadHalf(a, 0), isum, sum);
             if (HasOffset) sum += m * ReadHalf(a, 2);
         }
         return sum;

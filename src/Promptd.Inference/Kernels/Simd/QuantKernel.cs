@@ -7,13 +7,14 @@ namespace Promptd.Inference.Kernels.Simd;
 /// <summary>
 /// Matrix products of interleaved quantized weights (<see cref="InterleavedRows"/>) with 8-bit
 /// activations (<see cref="ActivationRows"/>). Sixteen rows are done at once, one per 32-bit lane,
-/// for up to four tokens at once, so each weight byte loaded serves four tokens.
+/// for up to four tokens at once (eight where AVX-512's 32 registers hold the sums), so each weight
+/// byte loaded serves four or eight tokens.
 ///
 /// Every row's result equals the scalar reference's bit for bit: the integer sums of a block are
-/// exact, and the float steps per block — (d·d_a)·isum added to the row's sum, and for K-quants
-/// (d_a·d)·isum − (d_a·dmin)·summs — are the scalar code's, in its order, one lane per row. Levels
-/// stored with an offset (Q4_0's q − 8…) are summed unsigned, and offset·Σa is taken off at the
-/// start of each group sum, from the activation sums the quantizer stored.
+/// exact, and the float steps per block — (d·d_a)·isum fused into the row's sum with one rounding,
+/// and for K-quants (d_a·d)·isum − (d_a·dmin)·summs — are the scalar code's, in its order, one lane
+/// per row. Levels stored with an offset (Q4_0's q − 8…) are summed unsigned, and offset·Σa is taken
+/// off at the start of each group sum, from the activation sums the quantizer stored.
 ///
 /// With one or two tokens, the pairs of a group go alternately to two sets of integer sums, so the
 /// chains of dependent dot products are half as long; integer sums do not depend on their order.
@@ -34,8 +35,8 @@ internal static unsafe class QuantKernel<TFormat, TDot>
             byte* group = matrix.RowPointer(row);
             int t = 0;
             // Eight tokens share each weight load where the 32 vector registers of AVX-512 machines
-            // hold their sixteen sums (the formats without group scales: no per-group sums besides).
-            if (!TFormat.GroupScaled && System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+            // hold their sixteen sums.
+            if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
                 for (; t + 8 <= count; t += 8) TileOfEight(group, blocks, activations + (long)t * layout.Stride, layout, y + (long)t * matrix.Rows + row, matrix.Rows);
             for (; t + 4 <= count; t += 4) Tile<Four>(group, blocks, activations + (long)t * layout.Stride, layout, y + (long)t * matrix.Rows + row, matrix.Rows);
             switch (count - t)
@@ -188,8 +189,9 @@ internal static unsafe class QuantKernel<TFormat, TDot>
     }
 
     /// <summary>
-    /// <see cref="Tile{TTile}"/> for eight tokens of a format without group scales: the same steps,
-    /// with the weight levels of each pair loaded once for tokens 0–3 and 4–7.
+    /// <see cref="Tile{TTile}"/> for eight tokens: the same steps, with the weight levels of each pair
+    /// loaded once for all eight. The sixteen group sums fill the registers, so a format with group
+    /// scales (K-quants) keeps each token's scaled sums and mins in memory, touched once per group.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileOfEight(byte* group, int blocks, byte* a0, in ActivationRows layout, float* y, int yStride)
@@ -199,47 +201,114 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         byte* a1 = a0 + stride, a2 = a1 + stride, a3 = a2 + stride, a5 = a4 + stride, a6 = a5 + stride, a7 = a6 + stride;
         float* sums = stackalloc float[8 * InterleavedRows.GroupRows];
         new Span<float>(sums, 8 * InterleavedRows.GroupRows).Clear();
-        int pairs = TFormat.GroupSize / 8;
+        int* scaled = stackalloc int[TFormat.GroupScaled ? 8 * InterleavedRows.GroupRows : 0];
+        int* mins = stackalloc int[TFormat.HasMin && TFormat.GroupScaled ? 8 * InterleavedRows.GroupRows : 0];
+        int groups = TFormat.BlockSize / TFormat.GroupSize, pairs = TFormat.GroupSize / 8;
         int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
 
         for (int b = 0; b < blocks; b++)
         {
             byte* block = group + (long)b * groupBlockBytes;
             PrefetchAhead(block, groupBlockBytes);
-            var s0l = Start(a0, extras, blocks, b, 0);
-            var s1l = Start(a1, extras, blocks, b, 0);
-            var s2l = Start(a2, extras, blocks, b, 0);
-            var s3l = Start(a3, extras, blocks, b, 0);
-            var s4l = Start(a4, extras, blocks, b, 0);
-            var s5l = Start(a5, extras, blocks, b, 0);
-            var s6l = Start(a6, extras, blocks, b, 0);
-            var s7l = Start(a7, extras, blocks, b, 0);
-            Vector256<int> s0h = s0l, s1h = s1l, s2h = s2l, s3h = s3l, s4h = s4l, s5h = s5l, s6h = s6l, s7h = s7l;
-            for (int p = 0; p < pairs; p++)
+            for (int g = 0; g < groups; g++)
             {
-                TFormat.Levels(block, 0, p, out var lo0, out var hi0, out var lo1, out var hi1);
-                int at0 = QuantsAt(b, TFormat.FirstElement(0, p)), at1 = QuantsAt(b, TFormat.SecondElement(0, p));
-                Accumulate(a0 + at0, a0 + at1, lo0, hi0, lo1, hi1, ref s0l, ref s0h);
-                Accumulate(a1 + at0, a1 + at1, lo0, hi0, lo1, hi1, ref s1l, ref s1h);
-                Accumulate(a2 + at0, a2 + at1, lo0, hi0, lo1, hi1, ref s2l, ref s2h);
-                Accumulate(a3 + at0, a3 + at1, lo0, hi0, lo1, hi1, ref s3l, ref s3h);
-                Accumulate(a4 + at0, a4 + at1, lo0, hi0, lo1, hi1, ref s4l, ref s4h);
-                Accumulate(a5 + at0, a5 + at1, lo0, hi0, lo1, hi1, ref s5l, ref s5h);
-                Accumulate(a6 + at0, a6 + at1, lo0, hi0, lo1, hi1, ref s6l, ref s6h);
-                Accumulate(a7 + at0, a7 + at1, lo0, hi0, lo1, hi1, ref s7l, ref s7h);
+                var s0l = Start(a0, extras, blocks, b, g);
+                var s1l = Start(a1, extras, blocks, b, g);
+                var s2l = Start(a2, extras, blocks, b, g);
+                var s3l = Start(a3, extras, blocks, b, g);
+                var s4l = Start(a4, extras, blocks, b, g);
+                var s5l = Start(a5, extras, blocks, b, g);
+                var s6l = Start(a6, extras, blocks, b, g);
+                var s7l = Start(a7, extras, blocks, b, g);
+                Vector256<int> s0h = s0l, s1h = s1l, s2h = s2l, s3h = s3l, s4h = s4l, s5h = s5l, s6h = s6l, s7h = s7l;
+                for (int p = 0; p < pairs; p++)
+                {
+                    TFormat.Levels(block, g, p, out var lo0, out var hi0, out var lo1, out var hi1);
+                    int at0 = QuantsAt(b, TFormat.FirstElement(g, p)), at1 = QuantsAt(b, TFormat.SecondElement(g, p));
+                    Accumulate(a0 + at0, a0 + at1, lo0, hi0, lo1, hi1, ref s0l, ref s0h);
+                    Accumulate(a1 + at0, a1 + at1, lo0, hi0, lo1, hi1, ref s1l, ref s1h);
+                    Accumulate(a2 + at0, a2 + at1, lo0, hi0, lo1, hi1, ref s2l, ref s2h);
+                    Accumulate(a3 + at0, a3 + at1, lo0, hi0, lo1, hi1, ref s3l, ref s3h);
+                    Accumulate(a4 + at0, a4 + at1, lo0, hi0, lo1, hi1, ref s4l, ref s4h);
+                    Accumulate(a5 + at0, a5 + at1, lo0, hi0, lo1, hi1, ref s5l, ref s5h);
+                    Accumulate(a6 + at0, a6 + at1, lo0, hi0, lo1, hi1, ref s6l, ref s6h);
+                    Accumulate(a7 + at0, a7 + at1, lo0, hi0, lo1, hi1, ref s7l, ref s7h);
+                }
+                if (!TFormat.GroupScaled)
+                {
+                    TFormat.Factors(block, out var dLo, out var dHi, out var fLo, out var fHi);
+                    AddBlock(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, s0l, s0h, default, default);
+                    AddBlock(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, s1l, s1h, default, default);
+                    AddBlock(sums + 32, a2, extras, blocks, b, dLo, dHi, fLo, fHi, s2l, s2h, default, default);
+                    AddBlock(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, s3l, s3h, default, default);
+                    AddBlock(sums + 64, a4, extras, blocks, b, dLo, dHi, fLo, fHi, s4l, s4h, default, default);
+                    AddBlock(sums + 80, a5, extras, blocks, b, dLo, dHi, fLo, fHi, s5l, s5h, default, default);
+                    AddBlock(sums + 96, a6, extras, blocks, b, dLo, dHi, fLo, fHi, s6l, s6h, default, default);
+                    AddBlock(sums + 112, a7, extras, blocks, b, dLo, dHi, fLo, fHi, s7l, s7h, default, default);
+                    continue;
+                }
+                TFormat.GroupScales(block, g, out var scaleLo, out var scaleHi, out var minLo, out var minHi);
+                bool first = g == 0;
+                AddScaled(scaled, first, s0l, s0h, scaleLo, scaleHi);
+                AddScaled(scaled + 16, first, s1l, s1h, scaleLo, scaleHi);
+                AddScaled(scaled + 32, first, s2l, s2h, scaleLo, scaleHi);
+                AddScaled(scaled + 48, first, s3l, s3h, scaleLo, scaleHi);
+                AddScaled(scaled + 64, first, s4l, s4h, scaleLo, scaleHi);
+                AddScaled(scaled + 80, first, s5l, s5h, scaleLo, scaleHi);
+                AddScaled(scaled + 96, first, s6l, s6h, scaleLo, scaleHi);
+                AddScaled(scaled + 112, first, s7l, s7h, scaleLo, scaleHi);
+                if (TFormat.HasMin)
+                {
+                    AddMins(mins, first, a0, extras, blocks, b, g, minLo, minHi);
+                    AddMins(mins + 16, first, a1, extras, blocks, b, g, minLo, minHi);
+                    AddMins(mins + 32, first, a2, extras, blocks, b, g, minLo, minHi);
+                    AddMins(mins + 48, first, a3, extras, blocks, b, g, minLo, minHi);
+                    AddMins(mins + 64, first, a4, extras, blocks, b, g, minLo, minHi);
+                    AddMins(mins + 80, first, a5, extras, blocks, b, g, minLo, minHi);
+                    AddMins(mins + 96, first, a6, extras, blocks, b, g, minLo, minHi);
+                    AddMins(mins + 112, first, a7, extras, blocks, b, g, minLo, minHi);
+                }
             }
-            TFormat.Factors(block, out var dLo, out var dHi, out var fLo, out var fHi);
-            AddBlock(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, s0l, s0h, default, default);
-            AddBlock(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, s1l, s1h, default, default);
-            AddBlock(sums + 32, a2, extras, blocks, b, dLo, dHi, fLo, fHi, s2l, s2h, default, default);
-            AddBlock(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, s3l, s3h, default, default);
-            AddBlock(sums + 64, a4, extras, blocks, b, dLo, dHi, fLo, fHi, s4l, s4h, default, default);
-            AddBlock(sums + 80, a5, extras, blocks, b, dLo, dHi, fLo, fHi, s5l, s5h, default, default);
-            AddBlock(sums + 96, a6, extras, blocks, b, dLo, dHi, fLo, fHi, s6l, s6h, default, default);
-            AddBlock(sums + 112, a7, extras, blocks, b, dLo, dHi, fLo, fHi, s7l, s7h, default, default);
+            if (TFormat.GroupScaled)
+            {
+                TFormat.Factors(block, out var dLo, out var dHi, out var fLo, out var fHi);
+                for (int t = 0; t < 8; t++)
+                {
+                    int* i = scaled + 16 * t;
+                    Vector256<int> mLo = default, mHi = default;
+                    if (TFormat.HasMin) { mLo = Vector256.Load(mins + 16 * t); mHi = Vector256.Load(mins + 16 * t + 8); }
+                    AddBlock(sums + 16 * t, a0 + (long)t * stride, extras, blocks, b, dLo, dHi, fLo, fHi, Vector256.Load(i), Vector256.Load(i + 8), mLo, mHi);
+                }
+            }
         }
 
         StoreSums(sums, 8, y, yStride);
+    }
+
+    /// <summary>A token's group sums times the group scales, into (or, for the first group, as) its scaled sums in memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddScaled(int* scaled, bool first, Vector256<int> sumLo, Vector256<int> sumHi, Vector256<int> scaleLo, Vector256<int> scaleHi) =>
+        AddTo(scaled, first, sumLo * scaleLo, sumHi * scaleHi);
+
+    /// <summary>A token's min·Σa for group g, into (or, for the first group, as) its min sums in memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddMins(int* mins, bool first, byte* a, int extras, int blocks, int b, int g, Vector256<int> minLo, Vector256<int> minHi)
+    {
+        var sum = LevelSum16(a, extras, blocks, b, g);
+        AddTo(mins, first, MinTimesSum(minLo, sum), MinTimesSum(minHi, sum));
+    }
+
+    /// <summary>Sixteen integer sums in memory gain <paramref name="lo"/> and <paramref name="hi"/>, or start from them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(int* sums, bool first, Vector256<int> lo, Vector256<int> hi)
+    {
+        if (!first)
+        {
+            lo += Vector256.Load(sums);
+            hi += Vector256.Load(sums + 8);
+        }
+        lo.Store(sums);
+        hi.Store(sums + 8);
     }
 
     /// <summary>Asks for one block column of a group <see cref="PrefetchDistance"/> bytes ahead: the hardware prefetcher alone leaves a core well short of the memory's bandwidth.</summary>
@@ -311,11 +380,11 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         }
         else
         {
-            // sum += d·d_a·isum, then (Q4_1, Q5_1) sum += m·s_a
+            // sum = fma(d·d_a, isum, sum), then (Q4_1, Q5_1) sum += m·s_a
             float* extra = (float*)(a + extras);
             var da = Vector256.Create(extra[b]);
-            lo += dLo * da * Vector256.ConvertToSingle(isumLo);
-            hi += dHi * da * Vector256.ConvertToSingle(isumHi);
+            lo = Vector256.FusedMultiplyAdd(dLo * da, Vector256.ConvertToSingle(isumLo), lo);
+            hi = Vector256.FusedMultiplyAdd(dHi * da, Vector256.ConvertToSingle(isumHi), hi);
             if (TFormat.HasMin)
             {
                 var sa = Vector256.Create(extra[blocks + b]);
