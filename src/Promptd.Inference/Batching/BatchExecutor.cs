@@ -16,7 +16,9 @@ internal delegate void LogitsObserver(int[] prompt, ReadOnlySpan<float> logits);
 /// runs in one shared loop that, step after step, puts a token of each generating sequence and
 /// chunks of the prompts being read into a single forward pass — the weights are read once per step
 /// for all of them, so total tokens/s grows with the number of concurrent generations until the
-/// CPU is saturated. Sequences join and leave between steps; each has its own KV cache, position,
+/// CPU is saturated. While sequences generate, a pass reads at most
+/// <see cref="BatchExecutorOptions.MaxPromptTokensWhileGenerating"/> prompt tokens, so a long prompt
+/// arriving delays their next token by one short pass. Sequences join and leave between steps; each has its own KV cache, position,
 /// sampler, stop strings and token limit, and is cancelled between tokens.
 ///
 /// With <see cref="BatchExecutorOptions.PrefixCache"/> a cache keeps its tokens after its sequence
@@ -94,6 +96,9 @@ public sealed class BatchExecutor : IDisposable
 
     /// <summary>For tests: sees the logits each token of each request is sampled from.</summary>
     internal LogitsObserver? ObserveLogits { get; set; }
+
+    /// <summary>For tests: before each pass, its generated tokens, its prompt tokens, and whether any sequence was generating.</summary>
+    internal Action<int, int, bool>? ObservePass { get; set; }
 
     public BatchExecutorOptions Options => _options;
 
@@ -260,22 +265,28 @@ public sealed class BatchExecutor : IDisposable
         }
 
         int n = 0, slices = 0;
+        bool generating = false;
         foreach (var request in _active)
         {
-            if (request.Reading || Volatile.Read(ref request.Unread) >= MaxUnreadChunks) continue;
+            if (request.Reading) continue;
+            generating = true;
+            if (Volatile.Read(ref request.Unread) >= MaxUnreadChunks) continue;
             _tokens[n] = request.PendingToken;
             AddSlice(request, ref slices, n, 1);
             n++;
         }
+        // While sequences generate, prompts get a bounded share of the pass (chunked prefill).
+        int generated = n, end = generating ? Math.Min(_tokens.Length, n + _options.MaxPromptTokensWhileGenerating) : _tokens.Length;
         foreach (var request in _active)
         {
-            if (!request.Reading || n == _tokens.Length) continue;
-            int count = Math.Min(request.Prompt.Length - request.PromptDone, _tokens.Length - n);
+            if (!request.Reading || n == end) continue;
+            int count = Math.Min(request.Prompt.Length - request.PromptDone, end - n);
             request.Prompt.AsSpan(request.PromptDone, count).CopyTo(_tokens.AsSpan(n));
             AddSlice(request, ref slices, n, count);
             n += count;
         }
         if (n == 0) return false;
+        ObservePass?.Invoke(generated, n - generated, generating);
 
         _pass.Run(_tokens.AsSpan(0, n), _slices.AsSpan(0, slices));
         Interlocked.Increment(ref _steps);

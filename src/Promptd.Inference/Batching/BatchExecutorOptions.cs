@@ -17,6 +17,14 @@ public sealed record BatchExecutorOptions
     public int MaxBatchTokens { get; init; } = 512;
 
     /// <summary>
+    /// Most prompt tokens one pass reads while any sequence generates (chunked prefill): a long prompt
+    /// that arrives then is read over several short passes, so the tokens of the others keep coming —
+    /// one pass of this many prompt tokens apart at worst — instead of waiting for the whole prompt.
+    /// When no sequence generates, prompts fill the pass up to <see cref="MaxBatchTokens"/>.
+    /// </summary>
+    public int MaxPromptTokensWhileGenerating { get; init; } = 64;
+
+    /// <summary>
     /// Keep each cache's tokens after its sequence ends, and start a new sequence in the cache that
     /// shares the longest prefix with its prompt, so that prefix is not evaluated again.
     /// </summary>
@@ -26,6 +34,7 @@ public sealed record BatchExecutorOptions
     {
         if (MaxSequences <= 0) throw new ArgumentOutOfRangeException(nameof(MaxSequences), MaxSequences, "must be positive");
         if (MaxBatchTokens < MaxSequences) throw new ArgumentOutOfRangeException(nameof(MaxBatchTokens), MaxBatchTokens, $"must be at least MaxSequences ({MaxSequences}): every generating sequence needs its token in each pass");
+        if (MaxPromptTokensWhileGenerating <= 0) throw new ArgumentOutOfRangeException(nameof(MaxPromptTokensWhileGenerating), MaxPromptTokensWhileGenerating, "must be positive: a prompt must be read while others generate");
         if (ContextLength is <= 0) throw new ArgumentOutOfRangeException(nameof(ContextLength), ContextLength, "must be positive");
     }
 }

@@ -89,6 +89,31 @@ public sealed class BatchExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_prompt_arriving_while_another_generates_is_read_in_bounded_chunks_with_the_same_result()
+    {
+        int[] longPrompt = [.. Enumerable.Range(200, 40)];
+        var expected = await Alone(longPrompt, 6);
+
+        using var executor = new BatchExecutor(_model, _tokenizer, new BatchExecutorOptions { MaxSequences = 2, ContextLength = 128, MaxPromptTokensWhileGenerating = 8 });
+        var passes = new System.Collections.Concurrent.ConcurrentQueue<(int Generated, int Prompt, bool Generating)>();
+        executor.ObservePass = (generated, prompt, generating) => passes.Enqueue((generated, prompt, generating));
+
+        // The first sequence reads its 12-token prompt in one pass (nothing generates yet), then generates.
+        await using var first = executor.GenerateAsync(Prompts[1], Greedy(), Options(80)).GetAsyncEnumerator();
+        Assert.True(await first.MoveNextAsync());
+        var late = await Collect(executor.GenerateAsync(longPrompt, Greedy(), Options(6)));
+        while (await first.MoveNextAsync()) { }
+
+        Assert.Equal(expected.Tokens, late.Tokens);
+        var all = passes.ToArray();
+        Assert.Equal((0, 12, false), all[0]);
+        Assert.All(all, p => Assert.True(!p.Generating || p.Prompt <= 8, $"a pass read {p.Prompt} prompt tokens while a sequence generated"));
+        // 40 tokens, at most 8 a pass: at least five passes read the late prompt.
+        Assert.True(all.Count(p => p.Generating && p.Prompt > 0) >= 5);
+        Assert.Equal(12 + 40, all.Sum(p => p.Prompt));
+    }
+
+    [Fact]
     public async Task A_shared_prefix_is_reused_without_changing_a_logit()
     {
         int[] first = [1, 5, 9, 33, 100, 7, 8, 9, 10, 11];
@@ -192,6 +217,7 @@ public sealed class BatchExecutorTests : IDisposable
         Assert.Throws<ArgumentException>(() => executor.GenerateAsync(Prompts[0], new Sampler(10, SamplingOptions.Greedy), Options()));
         Assert.Throws<ContextOverflowException>(() => executor.GenerateAsync(new int[101], Greedy(), Options()));
         Assert.Throws<ArgumentOutOfRangeException>(() => new BatchExecutor(_model, _tokenizer, new BatchExecutorOptions { MaxSequences = 4, MaxBatchTokens = 2 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchExecutor(_model, _tokenizer, new BatchExecutorOptions { MaxPromptTokensWhileGenerating = 0 }));
 
         var running = executor.GenerateAsync(Prompts[0], Greedy(), Options(1000)).GetAsyncEnumerator();
         Assert.True(await running.MoveNextAsync());
