@@ -11,6 +11,8 @@
 #
 # Usage: bench/engine.sh            (environment: LLAMA_BENCH, REPEATS=5, THREADS=2, TYPES, CONCURRENCY,
 #                                    PROMPT=64, GEN=32, OUT=bench/results/engine-<date>.md)
+# LLAMA_BENCH_ALT names a second llama-bench build measured in the same rounds (LLAMA_ALT_LABEL says
+# what it is, e.g. a build without AMX on a Xeon whose native build multiplies with AMX tiles).
 # Nothing of llama.cpp is built or shipped here: LLAMA_BENCH must already exist, or the comparison is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +25,8 @@ PROMPT=${PROMPT:-64}
 GEN=${GEN:-32}
 OUT=${OUT:-bench/results/engine-$(date -u +%Y%m%dT%H%M%SZ).md}
 LLAMA_BENCH=${LLAMA_BENCH:-}
+LLAMA_BENCH_ALT=${LLAMA_BENCH_ALT:-}
+LLAMA_ALT_LABEL=${LLAMA_ALT_LABEL:-second llama.cpp build}
 
 dotnet build src/Promptd.Cli -c Release -v quiet -nologo >/dev/null
 PROMPTD=src/Promptd.Cli/bin/Release/net10.0/promptd
@@ -33,6 +37,10 @@ mkdir -p "$(dirname "$OUT")"
 if [[ -n $LLAMA_BENCH && ! -x $LLAMA_BENCH ]]; then
   echo "LLAMA_BENCH=$LLAMA_BENCH is not an executable; comparing nothing" >&2
   LLAMA_BENCH=
+fi
+if [[ -n $LLAMA_BENCH_ALT && ! -x $LLAMA_BENCH_ALT ]]; then
+  echo "LLAMA_BENCH_ALT=$LLAMA_BENCH_ALT is not an executable; leaving it out" >&2
+  LLAMA_BENCH_ALT=
 fi
 
 state() { echo "load $(cut -d' ' -f1-3 /proc/loadavg), cpu pressure $(sed -n 's/^some avg10=\([0-9.]*\).*/\1%/p' /proc/pressure/cpu 2>/dev/null || echo '?')"; }
@@ -53,6 +61,10 @@ for round in $(seq 1 "$REPEATS"); do
       "$LLAMA_BENCH" -m "${MODEL[$type]}" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r 1 -o json 2>/dev/null |
         python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >>"$RAW/llama-$type.jsonl"
     fi
+    if [[ -n $LLAMA_BENCH_ALT ]]; then
+      "$LLAMA_BENCH_ALT" -m "${MODEL[$type]}" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r 1 -o json 2>/dev/null |
+        python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >>"$RAW/alt-$type.jsonl"
+    fi
   done
   echo "round $round/$REPEATS: $(state)" | tee -a "$RAW/state"
 done
@@ -64,9 +76,9 @@ for type in $TYPES; do
 done
 echo "end: $(state)" | tee -a "$RAW/state"
 
-python3 - "$RAW" "$OUT" "$TYPES" "$PROMPT" "$GEN" "$THREADS" "$REPEATS" "$CONCURRENCY" <<'PY'
+python3 - "$RAW" "$OUT" "$TYPES" "$PROMPT" "$GEN" "$THREADS" "$REPEATS" "$CONCURRENCY" "$LLAMA_ALT_LABEL" <<'PY'
 import json, os, statistics, subprocess, sys
-raw, out, types, prompt, gen, threads, repeats, levels = sys.argv[1:9]
+raw, out, types, prompt, gen, threads, repeats, levels, alt_label = sys.argv[1:10]
 types, levels = types.split(), levels.split()
 
 def lines(name):
@@ -76,16 +88,23 @@ def lines(name):
 def fmt(x): return "–" if x is None else f"{x:.1f}"
 def ratio(a, b): return "–" if a is None or b is None else f"{a / b:.2f}×"
 
-rows, mem = [], []
+def llama(name):
+    runs = lines(name)
+    if not runs: return None, None
+    return (statistics.median(x["avg_ts"] for run in runs for x in run if x["n_prompt"] > 0),
+            statistics.median(x["avg_ts"] for run in runs for x in run if x["n_gen"] > 0))
+
+rows, alt_rows, mem = [], [], []
 for t in types:
     ours = lines(f"ours-{t}.jsonl")
     pp = statistics.median(o["result"]["promptRuns"][0] for o in ours)
     tg = statistics.median(o["result"]["generationRuns"][0] for o in ours)
-    theirs = lines(f"llama-{t}.jsonl")
-    lpp = statistics.median(x["avg_ts"] for run in theirs for x in run if x["n_prompt"] > 0) if theirs else None
-    ltg = statistics.median(x["avg_ts"] for run in theirs for x in run if x["n_gen"] > 0) if theirs else None
+    lpp, ltg = llama(f"llama-{t}.jsonl")
     o = ours[-1]
     rows.append(f"| {o['weightType']} | {o['fileBytes'] / 2**30:.2f} GiB | {fmt(pp)} | {fmt(lpp)} | {ratio(pp, lpp)} | {fmt(tg)} | {fmt(ltg)} | {ratio(tg, ltg)} |")
+    app, atg = llama(f"alt-{t}.jsonl")
+    if app is not None:
+        alt_rows.append(f"| {o['weightType']} | {fmt(pp)} | {fmt(app)} | {ratio(pp, app)} | {fmt(tg)} | {fmt(atg)} | {ratio(tg, atg)} |")
     peak = max(x["peakRssBytes"] for x in ours)
     kv = o["result"]["kvCacheBytes"]
     mem.append(f"| {o['weightType']} | {o['fileBytes'] / 2**20:.0f} | {kv / 2**20:.1f} | {peak / 2**20:.0f} | {peak / (o['fileBytes'] + kv):.2f} | {statistics.median(x['result']['allocatedBytesPerToken'] for x in ours):.1f} |")
@@ -107,6 +126,10 @@ with open(out, "w") as f:
     f.write(f"pp{prompt} / tg{gen}: medians of {repeats} interleaved runs (each run: one warm-up, one timed).\n\n")
     f.write("| model | size | ours pp | llama.cpp pp | ratio | ours tg | llama.cpp tg | ratio |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
     f.write("\n".join(rows) + "\n\n")
+    if alt_rows:
+        f.write(f"Against {alt_label}, in the same rounds:\n\n")
+        f.write("| model | ours pp | its pp | ratio | ours tg | its tg | ratio |\n|---|---:|---:|---:|---:|---:|---:|\n")
+        f.write("\n".join(alt_rows) + "\n\n")
     f.write("| model | file MiB | KV MiB | peak RSS MiB | peak / (file + KV) | bytes allocated per token |\n|---|---:|---:|---:|---:|---:|\n")
     f.write("\n".join(mem) + "\n\n")
     if conc:
