@@ -18,8 +18,9 @@ internal delegate void LogitsObserver(int[] prompt, ReadOnlySpan<float> logits);
 /// for all of them, so total tokens/s grows with the number of concurrent generations until the
 /// CPU is saturated. While sequences generate, a pass reads at most
 /// <see cref="BatchExecutorOptions.MaxPromptTokensWhileGenerating"/> prompt tokens, so a long prompt
-/// arriving delays their next token by one short pass. Sequences join and leave between steps; each has its own KV cache, position,
-/// sampler, stop strings and token limit, and is cancelled between tokens.
+/// arriving delays their next token by one short pass. Sequences join and leave between steps;
+/// each has its own KV cache, position, sampler, stop strings and token limit, and is cancelled
+/// between tokens.
 ///
 /// With <see cref="BatchExecutorOptions.PrefixCache"/> a cache keeps its tokens after its sequence
 /// ends, and a new sequence starts in the free cache that shares the longest prefix with its prompt
