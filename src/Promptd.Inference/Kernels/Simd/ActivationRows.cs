@@ -11,8 +11,9 @@ namespace Promptd.Inference.Kernels.Simd;
 /// How the SIMD kernels hold converted activations, one row per token. For the 8-bit formats a row
 /// is the ggml bytes themselves — exactly what <see cref="TensorType.QuantizeActivationRow"/>
 /// writes — followed by per-block extras the kernels would otherwise recompute for every weight
-/// row: the block scale as a float and, for Q8_0, the sum of the block's levels (for weights stored
-/// with an offset), for Q8_1 its stored sum as a float. For the float formats a row is floats
+/// row: the block scale as a float and, for Q8_0, the negated sum of the block's levels (for weights
+/// stored with an offset: a group sum starts from it, shifted by the offset's power of two), for Q8_1
+/// its stored sum as a float. For the float formats a row is floats
 /// already rounded to F16 or BF16, so the kernels multiply without converting.
 /// </summary>
 internal readonly struct ActivationRows
@@ -35,7 +36,7 @@ internal readonly struct ActivationRows
     /// <summary>Bytes from one token's row to the next (a multiple of 64).</summary>
     public int Stride { get; }
 
-    /// <summary>Where the extras start in a row: block scales (float[Blocks]), then level sums (int[Blocks], Q8_0) or stored sums (float[Blocks], Q8_1).</summary>
+    /// <summary>Where the extras start in a row: block scales (float[Blocks]), then negated level sums (int[Blocks], Q8_0) or stored sums (float[Blocks], Q8_1).</summary>
     public int ExtrasOffset { get; }
 
     private static int Align(int bytes) => (bytes + 63) & ~63;
@@ -99,7 +100,7 @@ internal readonly struct ActivationRows
             }
             else
             {
-                sums[b] = sum;
+                sums[b] = -sum;
             }
         }
     }

@@ -19,7 +19,11 @@ namespace Promptd.Inference.Kernels.Simd;
 /// With one or two tokens, the pairs of a group go alternately to two sets of integer sums, so the
 /// chains of dependent dot products are half as long; integer sums do not depend on their order.
 /// (With four tokens there are eight independent chains already, and twice as many sums would not
-/// fit in the registers.)
+/// fit in the registers.) One token of a 32-element format on VNNI — generation — takes
+/// <see cref="Row{TGroups}"/>: two groups at a time, sums in registers.
+///
+/// These methods are fast only while the JIT inlines every helper in them, and it stops inlining
+/// quietly past its limits; KernelCodegenTests reads the compiled tiles and fails on any call left.
 /// </summary>
 internal static unsafe class QuantKernel<TFormat, TDot>
     where TFormat : struct, IQuantFormat
@@ -30,7 +34,17 @@ internal static unsafe class QuantKernel<TFormat, TDot>
     {
         int interleaved = Math.Min(rowEnd, matrix.InterleavedRowCount);
         int blocks = matrix.Columns / TFormat.BlockSize;
-        for (int row = rowStart; row < interleaved; row += InterleavedRows.GroupRows)
+        int first = rowStart;
+        if (count == 1 && !TFormat.GroupScaled && typeof(TDot) == typeof(VnniDot))
+        {
+            long groupBytes = InterleavedRows.GroupRows * matrix.RowStride;
+            for (; first + 2 * InterleavedRows.GroupRows <= interleaved; first += 2 * InterleavedRows.GroupRows)
+                Row<Two>(matrix.RowPointer(first), groupBytes, blocks, activations, layout, y + first);
+            if (first < interleaved)
+                Row<One>(matrix.RowPointer(first), groupBytes, blocks, activations, layout, y + first);
+            first = interleaved;
+        }
+        for (int row = first; row < interleaved; row += InterleavedRows.GroupRows)
         {
             byte* group = matrix.RowPointer(row);
             int t = 0;
@@ -71,21 +85,27 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         ? b * Q8_KType.BlockLength + Q8_KType.QuantsAt + e
         : TFormat.HasMin ? b * Q8_1Type.BlockLength + 4 + e : b * Q8_0Type.BlockLength + 2 + e;
 
-    /// <summary>Σ of the token's activation levels over block b's group g (what an offset multiplies).</summary>
+    /// <summary>Σ of the token's activation levels over a K-quant block b's group g (what an offset or a min multiplies).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int LevelSum(byte* a, int extras, int blocks, int b, int g)
+    private static int LevelSum(byte* a, int b, int g)
     {
-        if (TFormat.BlockSize == 32) return ((int*)(a + extras))[blocks + b];
         short* sums = (short*)(a + b * Q8_KType.BlockLength + Q8_KType.SumsAt);
         return TFormat.GroupSize == 16 ? sums[g] : sums[2 * g] + sums[2 * g + 1];
     }
 
-    /// <summary>The constant each group sum starts from: −(offset)·Σa, and −bias·Σa for signed weights.</summary>
+    /// <summary>
+    /// The constant each group sum starts from: −(offset)·Σa, and −bias·Σa for signed weights. For the
+    /// 32-element formats the quantizer stored −Σa and the offset (8, 16, or 128) is a power of two, so
+    /// this is one broadcast from memory and one shift: it runs for every token and block. (Any other
+    /// offset would give wrong sums, which the kernel tests against the scalar reference would catch.)
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Start(byte* a, int extras, int blocks, int b, int g)
     {
         int offset = TFormat.Offset + (TFormat.Signed ? TDot.SignedBias : 0);
-        return offset == 0 ? Vector256<int>.Zero : Vector256.Create(-offset * LevelSum(a, extras, blocks, b, g));
+        if (offset == 0) return Vector256<int>.Zero;
+        if (TFormat.BlockSize == 256) return Vector256.Create(-offset * LevelSum(a, b, g));
+        return Vector256.Create(((int*)(a + extras))[blocks + b]) << System.Numerics.BitOperations.Log2((uint)offset);
     }
 
     /// <summary>
@@ -94,7 +114,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> LevelSum16(byte* a, int extras, int blocks, int b, int g) =>
-        Vector256.Create(LevelSum(a, extras, blocks, b, g) & 0xFFFF).AsInt16();
+        Vector256.Create(LevelSum(a, b, g) & 0xFFFF).AsInt16();
 
     /// <summary>
     /// min·Σa per row with one <c>vpmaddwd</c> instead of a two-µop <c>vpmulld</c>: a K-quant min is 4 or
@@ -128,7 +148,9 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         for (int b = 0; b < blocks; b++)
         {
             byte* block = group + (long)b * groupBlockBytes;
-            PrefetchAhead(block, groupBlockBytes);
+            PrefetchAhead(block);
+            int at = QuantsAt(b, 0);
+            byte* q0 = a0 + at, q1 = a1 + at, q2 = a2 + at, q3 = a3 + at;
             Vector256<int> i0l = default, i0h = default, i1l = default, i1h = default, i2l = default, i2h = default, i3l = default, i3h = default;
             Vector256<int> m0l = default, m0h = default, m1l = default, m1h = default, m2l = default, m2h = default, m3l = default, m3h = default;
             for (int g = 0; g < groups; g++)
@@ -144,8 +166,8 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                     Vector256<int> e0l = default, e0h = default, e1l = default, e1h = default;
                     for (int p = 0; p < pairs; p += 2)
                     {
-                        Pair<TTile>(block, b, g, p, a0, a1, a2, a3, ref s0l, ref s0h, ref s1l, ref s1h, ref s2l, ref s2h, ref s3l, ref s3h);
-                        Pair<TTile>(block, b, g, p + 1, a0, a1, a2, a3, ref e0l, ref e0h, ref e1l, ref e1h, ref s2l, ref s2h, ref s3l, ref s3h);
+                        Pair<TTile>(block, g, p, q0, q1, q2, q3, ref s0l, ref s0h, ref s1l, ref s1h, ref s2l, ref s2h, ref s3l, ref s3h);
+                        Pair<TTile>(block, g, p + 1, q0, q1, q2, q3, ref e0l, ref e0h, ref e1l, ref e1h, ref s2l, ref s2h, ref s3l, ref s3h);
                     }
                     s0l += e0l;
                     s0h += e0h;
@@ -154,7 +176,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 else
                 {
                     for (int p = 0; p < pairs; p++)
-                        Pair<TTile>(block, b, g, p, a0, a1, a2, a3, ref s0l, ref s0h, ref s1l, ref s1h, ref s2l, ref s2h, ref s3l, ref s3h);
+                        Pair<TTile>(block, g, p, q0, q1, q2, q3, ref s0l, ref s0h, ref s1l, ref s1h, ref s2l, ref s2h, ref s3l, ref s3h);
                 }
                 if (!TFormat.GroupScaled)
                 {
@@ -179,13 +201,81 @@ internal static unsafe class QuantKernel<TFormat, TDot>
             }
 
             TFormat.Factors(block, out var dLo, out var dHi, out var fLo, out var fHi);
-            AddBlock(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, i0l, i0h, m0l, m0h);
-            if (n > 1) AddBlock(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, i1l, i1h, m1l, m1h);
-            if (n > 2) AddBlock(sums + 32, a2, extras, blocks, b, dLo, dHi, fLo, fHi, i2l, i2h, m2l, m2h);
-            if (n > 3) AddBlock(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, i3l, i3h, m3l, m3h);
+            AddBlockAt(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, i0l, i0h, m0l, m0h);
+            if (n > 1) AddBlockAt(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, i1l, i1h, m1l, m1h);
+            if (n > 2) AddBlockAt(sums + 32, a2, extras, blocks, b, dLo, dHi, fLo, fHi, i2l, i2h, m2l, m2h);
+            if (n > 3) AddBlockAt(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, i3l, i3h, m3l, m3h);
         }
 
         StoreSums(sums, n, y, yStride);
+    }
+
+    /// <summary>
+    /// One token against one group of rows or two neighbouring groups (<typeparamref name="TGroups"/>),
+    /// for the 32-element formats on VNNI: what generating a token spends nearly all its time in. The
+    /// row sums stay in registers and the four pairs of a block are written out, so a block costs
+    /// about half the instructions of <see cref="Tile{TTile}"/>; with two groups, their weights are
+    /// two streams through memory, which one core reads faster than one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row<TGroups>(byte* group, long groupBytes, int blocks, byte* a, in ActivationRows layout, float* y)
+        where TGroups : struct, ITile
+    {
+        bool two = TGroups.Count == 2;
+        int extras = layout.ExtrasOffset;
+        int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
+        Vector256<float> fAl = default, fAh = default, fBl = default, fBh = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* blockA = group + (long)b * groupBlockBytes, blockB = blockA + groupBytes;
+            PrefetchAhead(blockA);
+            if (two) PrefetchAhead(blockB);
+            byte* q = a + QuantsAt(b, 0);
+            var sAl = Start(a, extras, blocks, b, 0);
+            // One group: odd pairs into the second sums (half as long dependency chains); two: group B's.
+            Vector256<int> sAh = sAl, sBl = two ? sAl : default, sBh = sBl;
+            byte* odd = two ? blockB : blockA;
+            PairOfRow(blockA, 0, q, ref sAl, ref sAh);
+            PairOfRow(odd, two ? 0 : 1, q, ref sBl, ref sBh);
+            PairOfRow(blockA, two ? 1 : 2, q, ref sAl, ref sAh);
+            PairOfRow(odd, two ? 1 : 3, q, ref sBl, ref sBh);
+            if (two)
+            {
+                PairOfRow(blockA, 2, q, ref sAl, ref sAh);
+                PairOfRow(blockB, 2, q, ref sBl, ref sBh);
+                PairOfRow(blockA, 3, q, ref sAl, ref sAh);
+                PairOfRow(blockB, 3, q, ref sBl, ref sBh);
+            }
+            else
+            {
+                sAl += sBl;
+                sAh += sBh;
+            }
+            TFormat.Factors(blockA, out var dLo, out var dHi, out var fLo, out var fHi);
+            AddBlock(ref fAl, ref fAh, a, extras, blocks, b, dLo, dHi, fLo, fHi, sAl, sAh, default, default);
+            if (two)
+            {
+                TFormat.Factors(blockB, out dLo, out dHi, out fLo, out fHi);
+                AddBlock(ref fBl, ref fBh, a, extras, blocks, b, dLo, dHi, fLo, fHi, sBl, sBh, default, default);
+            }
+        }
+        Store(fAl, fAh, y);
+        if (two) Store(fBl, fBh, y + InterleavedRows.GroupRows);
+    }
+
+    /// <summary>Pair p of a 32-element block (one group) times one token's levels q, into its sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairOfRow(byte* block, int p, byte* q, ref Vector256<int> sumLo, ref Vector256<int> sumHi)
+    {
+        TFormat.Levels(block, 0, p, out var lo0, out var hi0, out var lo1, out var hi1);
+        Accumulate(q + TFormat.FirstElement(0, p), q + TFormat.SecondElement(0, p), lo0, hi0, lo1, hi1, ref sumLo, ref sumHi);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> lo, Vector256<float> hi, float* y)
+    {
+        lo.Store(y);
+        hi.Store(y + 8);
     }
 
     /// <summary>
@@ -209,7 +299,8 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         for (int b = 0; b < blocks; b++)
         {
             byte* block = group + (long)b * groupBlockBytes;
-            PrefetchAhead(block, groupBlockBytes);
+            PrefetchAhead(block);
+            int at = QuantsAt(b, 0);
             for (int g = 0; g < groups; g++)
             {
                 var s0l = Start(a0, extras, blocks, b, g);
@@ -224,7 +315,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 for (int p = 0; p < pairs; p++)
                 {
                     TFormat.Levels(block, g, p, out var lo0, out var hi0, out var lo1, out var hi1);
-                    int at0 = QuantsAt(b, TFormat.FirstElement(g, p)), at1 = QuantsAt(b, TFormat.SecondElement(g, p));
+                    int at0 = at + TFormat.FirstElement(g, p), at1 = at + TFormat.SecondElement(g, p);
                     Accumulate(a0 + at0, a0 + at1, lo0, hi0, lo1, hi1, ref s0l, ref s0h);
                     Accumulate(a1 + at0, a1 + at1, lo0, hi0, lo1, hi1, ref s1l, ref s1h);
                     Accumulate(a2 + at0, a2 + at1, lo0, hi0, lo1, hi1, ref s2l, ref s2h);
@@ -237,14 +328,14 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 if (!TFormat.GroupScaled)
                 {
                     TFormat.Factors(block, out var dLo, out var dHi, out var fLo, out var fHi);
-                    AddBlock(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, s0l, s0h, default, default);
-                    AddBlock(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, s1l, s1h, default, default);
-                    AddBlock(sums + 32, a2, extras, blocks, b, dLo, dHi, fLo, fHi, s2l, s2h, default, default);
-                    AddBlock(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, s3l, s3h, default, default);
-                    AddBlock(sums + 64, a4, extras, blocks, b, dLo, dHi, fLo, fHi, s4l, s4h, default, default);
-                    AddBlock(sums + 80, a5, extras, blocks, b, dLo, dHi, fLo, fHi, s5l, s5h, default, default);
-                    AddBlock(sums + 96, a6, extras, blocks, b, dLo, dHi, fLo, fHi, s6l, s6h, default, default);
-                    AddBlock(sums + 112, a7, extras, blocks, b, dLo, dHi, fLo, fHi, s7l, s7h, default, default);
+                    AddBlockAt(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, s0l, s0h, default, default);
+                    AddBlockAt(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, s1l, s1h, default, default);
+                    AddBlockAt(sums + 32, a2, extras, blocks, b, dLo, dHi, fLo, fHi, s2l, s2h, default, default);
+                    AddBlockAt(sums + 48, a3, extras, blocks, b, dLo, dHi, fLo, fHi, s3l, s3h, default, default);
+                    AddBlockAt(sums + 64, a4, extras, blocks, b, dLo, dHi, fLo, fHi, s4l, s4h, default, default);
+                    AddBlockAt(sums + 80, a5, extras, blocks, b, dLo, dHi, fLo, fHi, s5l, s5h, default, default);
+                    AddBlockAt(sums + 96, a6, extras, blocks, b, dLo, dHi, fLo, fHi, s6l, s6h, default, default);
+                    AddBlockAt(sums + 112, a7, extras, blocks, b, dLo, dHi, fLo, fHi, s7l, s7h, default, default);
                     continue;
                 }
                 TFormat.GroupScales(block, g, out var scaleLo, out var scaleHi, out var minLo, out var minHi);
@@ -259,14 +350,9 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 AddScaled(scaled + 112, first, s7l, s7h, scaleLo, scaleHi);
                 if (TFormat.HasMin)
                 {
-                    AddMins(mins, first, a0, extras, blocks, b, g, minLo, minHi);
-                    AddMins(mins + 16, first, a1, extras, blocks, b, g, minLo, minHi);
-                    AddMins(mins + 32, first, a2, extras, blocks, b, g, minLo, minHi);
-                    AddMins(mins + 48, first, a3, extras, blocks, b, g, minLo, minHi);
-                    AddMins(mins + 64, first, a4, extras, blocks, b, g, minLo, minHi);
-                    AddMins(mins + 80, first, a5, extras, blocks, b, g, minLo, minHi);
-                    AddMins(mins + 96, first, a6, extras, blocks, b, g, minLo, minHi);
-                    AddMins(mins + 112, first, a7, extras, blocks, b, g, minLo, minHi);
+                    // A loop, not eight calls written out: the mins need no registers, and the tile's
+                    // inlining budget is better spent on the steps above.
+                    for (int t = 0; t < 8; t++) AddMins(mins + 16 * t, first, a0 + (long)t * stride, extras, blocks, b, g, minLo, minHi);
                 }
             }
             if (TFormat.GroupScaled)
@@ -277,7 +363,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                     int* i = scaled + 16 * t;
                     Vector256<int> mLo = default, mHi = default;
                     if (TFormat.HasMin) { mLo = Vector256.Load(mins + 16 * t); mHi = Vector256.Load(mins + 16 * t + 8); }
-                    AddBlock(sums + 16 * t, a0 + (long)t * stride, extras, blocks, b, dLo, dHi, fLo, fHi, Vector256.Load(i), Vector256.Load(i + 8), mLo, mHi);
+                    AddBlockAt(sums + 16 * t, a0 + (long)t * stride, extras, blocks, b, dLo, dHi, fLo, fHi, Vector256.Load(i), Vector256.Load(i + 8), mLo, mHi);
                 }
             }
         }
@@ -313,9 +399,9 @@ internal static unsafe class QuantKernel<TFormat, TDot>
 
     /// <summary>Asks for one block column of a group <see cref="PrefetchDistance"/> bytes ahead: the hardware prefetcher alone leaves a core well short of the memory's bandwidth.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchAhead(byte* block, int groupBlockBytes)
+    private static void PrefetchAhead(byte* block)
     {
-        for (int line = 0; line < groupBlockBytes; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + line);
+        for (int line = 0; line < InterleavedRows.GroupRows * TFormat.BlockBytes; line += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(block + PrefetchDistance + line);
     }
 
     /// <summary>Writes the 16 row sums of each of <paramref name="tokens"/> tokens to their output rows.</summary>
@@ -329,20 +415,20 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         }
     }
 
-    /// <summary>One pair of steps of group g: its weight levels, times each token's activations, into that token's sums.</summary>
+    /// <summary>One pair of steps of group g: its weight levels, times each token's activations (q: the block's levels), into that token's sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Pair<TTile>(byte* block, int b, int g, int p, byte* a0, byte* a1, byte* a2, byte* a3,
+    private static void Pair<TTile>(byte* block, int g, int p, byte* q0, byte* q1, byte* q2, byte* q3,
         ref Vector256<int> s0l, ref Vector256<int> s0h, ref Vector256<int> s1l, ref Vector256<int> s1h,
         ref Vector256<int> s2l, ref Vector256<int> s2h, ref Vector256<int> s3l, ref Vector256<int> s3h)
         where TTile : struct, ITile
     {
         int n = TTile.Count;
         TFormat.Levels(block, g, p, out var lo0, out var hi0, out var lo1, out var hi1);
-        int at0 = QuantsAt(b, TFormat.FirstElement(g, p)), at1 = QuantsAt(b, TFormat.SecondElement(g, p));
-        Accumulate(a0 + at0, a0 + at1, lo0, hi0, lo1, hi1, ref s0l, ref s0h);
-        if (n > 1) Accumulate(a1 + at0, a1 + at1, lo0, hi0, lo1, hi1, ref s1l, ref s1h);
-        if (n > 2) Accumulate(a2 + at0, a2 + at1, lo0, hi0, lo1, hi1, ref s2l, ref s2h);
-        if (n > 3) Accumulate(a3 + at0, a3 + at1, lo0, hi0, lo1, hi1, ref s3l, ref s3h);
+        int at0 = TFormat.FirstElement(g, p), at1 = TFormat.SecondElement(g, p);
+        Accumulate(q0 + at0, q0 + at1, lo0, hi0, lo1, hi1, ref s0l, ref s0h);
+        if (n > 1) Accumulate(q1 + at0, q1 + at1, lo0, hi0, lo1, hi1, ref s1l, ref s1h);
+        if (n > 2) Accumulate(q2 + at0, q2 + at1, lo0, hi0, lo1, hi1, ref s2l, ref s2h);
+        if (n > 3) Accumulate(q3 + at0, q3 + at1, lo0, hi0, lo1, hi1, ref s3l, ref s3h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -355,14 +441,25 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         sh = Dot(Dot(sh, hi0, x0), hi1, x1);
     }
 
-    /// <summary>One block's contribution to a token's 16 row sums, with the scalar reference's float steps.</summary>
+    /// <summary><see cref="AddBlock"/> for row sums kept in memory.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddBlock(float* sums, byte* a, int extras, int blocks, int b,
+    private static void AddBlockAt(float* sums, byte* a, int extras, int blocks, int b,
         Vector256<float> dLo, Vector256<float> dHi, Vector256<float> fLo, Vector256<float> fHi,
         Vector256<int> isumLo, Vector256<int> isumHi, Vector256<int> summsLo, Vector256<int> summsHi)
     {
         var lo = Vector256.Load(sums);
         var hi = Vector256.Load(sums + 8);
+        AddBlock(ref lo, ref hi, a, extras, blocks, b, dLo, dHi, fLo, fHi, isumLo, isumHi, summsLo, summsHi);
+        lo.Store(sums);
+        hi.Store(sums + 8);
+    }
+
+    /// <summary>One block's contribution to a token's 16 row sums, with the scalar reference's float steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddBlock(ref Vector256<float> lo, ref Vector256<float> hi, byte* a, int extras, int blocks, int b,
+        Vector256<float> dLo, Vector256<float> dHi, Vector256<float> fLo, Vector256<float> fHi,
+        Vector256<int> isumLo, Vector256<int> isumHi, Vector256<int> summsLo, Vector256<int> summsHi)
+    {
         if (TFormat.BlockSize == 256)
         {
             // sum += ad·d·isum − ad·dmin·summs
@@ -392,7 +489,5 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 hi += fHi * sa;
             }
         }
-        lo.Store(sums);
-        hi.Store(sums + 8);
     }
 }
