@@ -13,8 +13,8 @@ namespace Promptd.Inference.Kernels.Simd;
 /// writes — followed by per-block extras the kernels would otherwise recompute for every weight
 /// row: the block scale as a float and, for Q8_0, the negated sum of the block's levels (for weights
 /// stored with an offset: a group sum starts from it, shifted by the offset's power of two), for Q8_1
-/// its stored sum as a float. For the float formats a row is floats
-/// already rounded to F16 or BF16, so the kernels multiply without converting.
+/// its stored sum as a float. For the float formats a row is floats already rounded to F16 or BF16,
+/// so the kernels multiply without converting.
 /// </summary>
 internal readonly struct ActivationRows
 {
