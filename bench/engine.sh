@@ -52,19 +52,19 @@ for type in $TYPES; do
     python3 -c 'import json,sys; print(json.load(sys.stdin)["model"])')
 done
 
+# One llama-bench run (binary $1) on type $2's file, as one JSON line appended to $3.
+llama_run() {
+  "$1" -m "${MODEL[$2]}" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r 1 -o json 2>/dev/null |
+    python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >>"$3"
+}
+
 echo "start: $(state)" | tee "$RAW/state"
 for round in $(seq 1 "$REPEATS"); do
   for type in $TYPES; do
     "$PROMPTD" bench --model "${MODEL[$type]}" --threads "$THREADS" --prompt-tokens "$PROMPT" --gen-tokens "$GEN" --repeats 1 --json \
       >>"$RAW/ours-$type.jsonl"
-    if [[ -n $LLAMA_BENCH ]]; then
-      "$LLAMA_BENCH" -m "${MODEL[$type]}" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r 1 -o json 2>/dev/null |
-        python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >>"$RAW/llama-$type.jsonl"
-    fi
-    if [[ -n $LLAMA_BENCH_ALT ]]; then
-      "$LLAMA_BENCH_ALT" -m "${MODEL[$type]}" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r 1 -o json 2>/dev/null |
-        python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' >>"$RAW/alt-$type.jsonl"
-    fi
+    [[ -n $LLAMA_BENCH ]] && llama_run "$LLAMA_BENCH" "$type" "$RAW/llama-$type.jsonl"
+    [[ -n $LLAMA_BENCH_ALT ]] && llama_run "$LLAMA_BENCH_ALT" "$type" "$RAW/alt-$type.jsonl"
   done
   echo "round $round/$REPEATS: $(state)" | tee -a "$RAW/state"
 done

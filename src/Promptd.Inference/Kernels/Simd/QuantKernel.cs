@@ -140,8 +140,8 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         int n = TTile.Count, stride = layout.Stride, extras = layout.ExtrasOffset;
         byte* a1 = a0 + stride, a2 = a1 + stride, a3 = a2 + stride;
         // Row sums: two vectors (rows 0–7, 8–15) per token; kept in memory, they are touched once per block.
-        float* sums = stackalloc float[8 * InterleavedRows.GroupRows];
-        new Span<float>(sums, 8 * InterleavedRows.GroupRows).Clear();
+        float* sums = stackalloc float[4 * InterleavedRows.GroupRows];
+        new Span<float>(sums, 4 * InterleavedRows.GroupRows).Clear();
         int groups = TFormat.BlockSize / TFormat.GroupSize, pairs = TFormat.GroupSize / 8;
         int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
 
