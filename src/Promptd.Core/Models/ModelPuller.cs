@@ -68,13 +68,16 @@ public sealed class ModelPuller : IDisposable
         SharedPull pull;
         lock (_gate)
         {
-            if (!_active.TryGetValue(id, out pull!))
+            bool start = !_active.TryGetValue(id, out pull!);
+            if (start)
             {
                 pull = new SharedPull();
                 _active.Add(id, pull);
-                pull.Task = Task.Run(() => RunAsync(id, path, pull));
             }
+            // Join before the download starts: its first report (e.g. "waiting" for another
+            // process's lock, which is made once) must reach this caller.
             pull.Join(progress);
+            if (start) pull.Task = Task.Run(() => RunAsync(id, path, pull));
         }
         try
         {
