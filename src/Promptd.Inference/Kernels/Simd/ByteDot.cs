@@ -19,6 +19,9 @@ internal interface IByteDot
 
     /// <summary>What <see cref="DotSigned"/> adds to each weight; the kernel subtracts bias·Σa.</summary>
     static abstract int SignedBias { get; }
+
+    /// <summary>acc + the two products of 16-bit halves per lane, lo·lo + hi·hi (no saturation: the kernel's values are small).</summary>
+    static abstract Vector256<int> PairDot(Vector256<int> acc, Vector256<short> a, Vector256<short> b);
 }
 
 /// <summary>AVX-VNNI: VPDPBUSD does the four products and the sum in one instruction, without saturation.</summary>
@@ -33,6 +36,10 @@ internal readonly struct VnniDot : IByteDot
         AvxVnni.MultiplyWideningAndAdd(acc, stored, a);
 
     public static int SignedBias => 128;
+
+    /// <summary>VPDPWSSD.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> PairDot(Vector256<int> acc, Vector256<short> a, Vector256<short> b) => AvxVnni.MultiplyWideningAndAdd(acc, a, b);
 }
 
 /// <summary>
@@ -54,6 +61,9 @@ internal readonly struct MaddDot : IByteDot
     }
 
     public static int SignedBias => 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> PairDot(Vector256<int> acc, Vector256<short> a, Vector256<short> b) => acc + Avx2.MultiplyAddAdjacent(a, b);
 }
 
 /// <summary>How many tokens (or rows) a kernel tile works on at once; a struct, so the count is a constant in each compiled tile.</summary>

@@ -108,21 +108,53 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         return Vector256.Create(((int*)(a + extras))[blocks + b]) << System.Numerics.BitOperations.Log2((uint)offset);
     }
 
-    /// <summary>
-    /// A K-quant group's activation sum (|Σ| ≤ 32·128, so it fits 16 bits) in the low half of every
-    /// 32-bit lane, the high half zero — the form <see cref="MinTimesSum"/> multiplies.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> LevelSum16(byte* a, int extras, int blocks, int b, int g) =>
-        Vector256.Create(LevelSum(a, b, g) & 0xFFFF).AsInt16();
+    /// <summary>Pairs of K-quant mins a block holds: 8 groups of 32 (one min each), or 16 of 16 (two each).</summary>
+    private const int MinPairs = 8;
 
     /// <summary>
-    /// min·Σa per row with one <c>vpmaddwd</c> instead of a two-µop <c>vpmulld</c>: a K-quant min is 4 or
-    /// 6 bits, so each lane's high half is zero, and lo·lo + hi·hi is the exact product.
+    /// Keeps group g's mins, per row, as 16-bit halves of the block's min pairs — pair k in the form
+    /// the activation sums of elements 32k…32k+31 take (two 16-bit sums of 16): (min, min) for a
+    /// 32-element group, (min of group 2k, min of group 2k+1) for 16-element groups — so that
+    /// <see cref="MinSums"/> does the whole block's Σ min·Σa in eight 16-bit pair products per half.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> MinTimesSum(Vector256<int> min, Vector256<short> sum) =>
-        System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(min.AsInt16(), sum);
+    private static void KeepMins(int* pairs, int g, Vector256<int> minLo, Vector256<int> minHi)
+    {
+        if (TFormat.GroupSize == 32)
+        {
+            (minLo | (minLo << 16)).Store(pairs + 16 * g);
+            (minHi | (minHi << 16)).Store(pairs + 16 * g + 8);
+        }
+        else if ((g & 1) == 0)
+        {
+            minLo.Store(pairs + 8 * g);
+            minHi.Store(pairs + 8 * g + 8);
+        }
+        else
+        {
+            int* pair = pairs + 8 * (g - 1);
+            (Vector256.Load(pair) | (minLo << 16)).Store(pair);
+            (Vector256.Load(pair + 8) | (minHi << 16)).Store(pair + 8);
+        }
+    }
+
+    /// <summary>
+    /// A token's Σ over block b's groups of min·Σa, per row, from the pairs <see cref="KeepMins"/> kept
+    /// and the 16-bit activation sums of 16 elements the quantizer stored (|Σ| ≤ 16·127): the same
+    /// integers the scalar reference sums, so the same result.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MinSums(int* pairs, byte* a, int b, out Vector256<int> lo, out Vector256<int> hi)
+    {
+        int* sums = (int*)(a + b * Q8_KType.BlockLength + Q8_KType.SumsAt);
+        lo = hi = default;
+        for (int k = 0; k < MinPairs; k++)
+        {
+            var sum = Vector256.Create(sums[k]).AsInt16();
+            lo = TDot.PairDot(lo, Vector256.Load(pairs + 16 * k).AsInt16(), sum);
+            hi = TDot.PairDot(hi, Vector256.Load(pairs + 16 * k + 8).AsInt16(), sum);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> w, Vector256<sbyte> a) => TFormat.Signed
@@ -142,6 +174,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         // Row sums: two vectors (rows 0–7, 8–15) per token; kept in memory, they are touched once per block.
         float* sums = stackalloc float[4 * InterleavedRows.GroupRows];
         new Span<float>(sums, 4 * InterleavedRows.GroupRows).Clear();
+        int* minPairs = stackalloc int[TFormat.HasMin && TFormat.GroupScaled ? 2 * MinPairs * 8 : 0];
         int groups = TFormat.BlockSize / TFormat.GroupSize, pairs = TFormat.GroupSize / 8;
         int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
 
@@ -152,7 +185,6 @@ internal static unsafe class QuantKernel<TFormat, TDot>
             int at = QuantsAt(b, 0);
             byte* q0 = a0 + at, q1 = a1 + at, q2 = a2 + at, q3 = a3 + at;
             Vector256<int> i0l = default, i0h = default, i1l = default, i1h = default, i2l = default, i2h = default, i3l = default, i3h = default;
-            Vector256<int> m0l = default, m0h = default, m1l = default, m1h = default, m2l = default, m2h = default, m3l = default, m3h = default;
             for (int g = 0; g < groups; g++)
             {
                 var s0l = Start(a0, extras, blocks, b, g);
@@ -189,17 +221,17 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 if (n > 1) { i1l += s1l * scaleLo; i1h += s1h * scaleHi; }
                 if (n > 2) { i2l += s2l * scaleLo; i2h += s2h * scaleHi; }
                 if (n > 3) { i3l += s3l * scaleLo; i3h += s3h * scaleHi; }
-                if (TFormat.HasMin)
-                {
-                    var sum0 = LevelSum16(a0, extras, blocks, b, g);
-                    m0l += MinTimesSum(minLo, sum0);
-                    m0h += MinTimesSum(minHi, sum0);
-                    if (n > 1) { var sum1 = LevelSum16(a1, extras, blocks, b, g); m1l += MinTimesSum(minLo, sum1); m1h += MinTimesSum(minHi, sum1); }
-                    if (n > 2) { var sum2 = LevelSum16(a2, extras, blocks, b, g); m2l += MinTimesSum(minLo, sum2); m2h += MinTimesSum(minHi, sum2); }
-                    if (n > 3) { var sum3 = LevelSum16(a3, extras, blocks, b, g); m3l += MinTimesSum(minLo, sum3); m3h += MinTimesSum(minHi, sum3); }
-                }
+                if (TFormat.HasMin) KeepMins(minPairs, g, minLo, minHi);
             }
 
+            Vector256<int> m0l = default, m0h = default, m1l = default, m1h = default, m2l = default, m2h = default, m3l = default, m3h = default;
+            if (TFormat.HasMin && TFormat.GroupScaled)
+            {
+                MinSums(minPairs, a0, b, out m0l, out m0h);
+                if (n > 1) MinSums(minPairs, a1, b, out m1l, out m1h);
+                if (n > 2) MinSums(minPairs, a2, b, out m2l, out m2h);
+                if (n > 3) MinSums(minPairs, a3, b, out m3l, out m3h);
+            }
             TFormat.Factors(block, out var dLo, out var dHi, out var fLo, out var fHi);
             AddBlockAt(sums, a0, extras, blocks, b, dLo, dHi, fLo, fHi, i0l, i0h, m0l, m0h);
             if (n > 1) AddBlockAt(sums + 16, a1, extras, blocks, b, dLo, dHi, fLo, fHi, i1l, i1h, m1l, m1h);
@@ -281,7 +313,8 @@ internal static unsafe class QuantKernel<TFormat, TDot>
     /// <summary>
     /// <see cref="Tile{TTile}"/> for eight tokens: the same steps, with the weight levels of each pair
     /// loaded once for all eight. The sixteen group sums fill the registers, so a format with group
-    /// scales (K-quants) keeps each token's scaled sums and mins in memory, touched once per group.
+    /// scales (K-quants) keeps each token's scaled sums in memory, touched once per group; its mins
+    /// are taken once per block (<see cref="MinSums"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileOfEight(byte* group, int blocks, byte* a0, in ActivationRows layout, float* y, int yStride)
@@ -292,7 +325,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         float* sums = stackalloc float[8 * InterleavedRows.GroupRows];
         new Span<float>(sums, 8 * InterleavedRows.GroupRows).Clear();
         int* scaled = stackalloc int[TFormat.GroupScaled ? 8 * InterleavedRows.GroupRows : 0];
-        int* mins = stackalloc int[TFormat.HasMin && TFormat.GroupScaled ? 8 * InterleavedRows.GroupRows : 0];
+        int* minPairs = stackalloc int[TFormat.HasMin && TFormat.GroupScaled ? 2 * MinPairs * 8 : 0];
         int groups = TFormat.BlockSize / TFormat.GroupSize, pairs = TFormat.GroupSize / 8;
         int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
 
@@ -348,12 +381,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 AddScaled(scaled + 80, first, s5l, s5h, scaleLo, scaleHi);
                 AddScaled(scaled + 96, first, s6l, s6h, scaleLo, scaleHi);
                 AddScaled(scaled + 112, first, s7l, s7h, scaleLo, scaleHi);
-                if (TFormat.HasMin)
-                {
-                    // A loop, not eight calls written out: the mins need no registers, and the tile's
-                    // inlining budget is better spent on the steps above.
-                    for (int t = 0; t < 8; t++) AddMins(mins + 16 * t, first, a0 + (long)t * stride, extras, blocks, b, g, minLo, minHi);
-                }
+                if (TFormat.HasMin) KeepMins(minPairs, g, minLo, minHi);
             }
             if (TFormat.GroupScaled)
             {
@@ -362,7 +390,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
                 {
                     int* i = scaled + 16 * t;
                     Vector256<int> mLo = default, mHi = default;
-                    if (TFormat.HasMin) { mLo = Vector256.Load(mins + 16 * t); mHi = Vector256.Load(mins + 16 * t + 8); }
+                    if (TFormat.HasMin) MinSums(minPairs, a0 + (long)t * stride, b, out mLo, out mHi);
                     AddBlockAt(sums + 16 * t, a0 + (long)t * stride, extras, blocks, b, dLo, dHi, fLo, fHi, Vector256.Load(i), Vector256.Load(i + 8), mLo, mHi);
                 }
             }
@@ -375,14 +403,6 @@ internal static unsafe class QuantKernel<TFormat, TDot>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddScaled(int* scaled, bool first, Vector256<int> sumLo, Vector256<int> sumHi, Vector256<int> scaleLo, Vector256<int> scaleHi) =>
         AddTo(scaled, first, sumLo * scaleLo, sumHi * scaleHi);
-
-    /// <summary>A token's min·Σa for group g, into (or, for the first group, as) its min sums in memory.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddMins(int* mins, bool first, byte* a, int extras, int blocks, int b, int g, Vector256<int> minLo, Vector256<int> minHi)
-    {
-        var sum = LevelSum16(a, extras, blocks, b, g);
-        AddTo(mins, first, MinTimesSum(minLo, sum), MinTimesSum(minHi, sum));
-    }
 
     /// <summary>Sixteen integer sums in memory gain <paramref name="lo"/> and <paramref name="hi"/>, or start from them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
