@@ -12,17 +12,15 @@ namespace Promptd.Inference.Kernels.Simd;
 /// </summary>
 internal static unsafe class HalfVector
 {
-    // F16 bits shifted into a float's place, scaled by 2^112, give the value (subnormals included:
-    // the multiply normalizes them exactly). Exponent 31 (infinity, NaN) then needs its exponent set.
-    private const uint MagnitudeAndSign = 0x8FFFE000; // sign at bit 31, exponent+mantissa at bits 27..13
-    private const float Rebias = 5.192297e+33f;          // 2^112
+    // Any F16 value: converted as a finite one (FiniteToSingle, its sign put back for −0), then
+    // exponent 31 (infinity, NaN), which came out as a large finite number, gets its exponent set.
     private const int InfinityOrNaN = 0x7BFF;           // F16 magnitudes above this are Inf/NaN (NaN made quiet, as F16C does)
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ToSingle(Vector256<int> signExtended)
     {
-        var bits = (signExtended << 13) & Vector256.Create(MagnitudeAndSign).AsInt32();
-        var value = bits.AsSingle() * Vector256.Create(Rebias);
+        var shifted = signExtended << 13;
+        var value = FiniteToSingle(shifted) | (shifted & Vector256.Create(unchecked((int)0x80000000))).AsSingle();
         var magnitude = signExtended & Vector256.Create(0x7FFF);
         var special = Vector256.GreaterThan(magnitude, Vector256.Create(InfinityOrNaN)) & Vector256.Create(0x7F800000);
         var quiet = Vector256.GreaterThan(magnitude, Vector256.Create(0x7C00)) & Vector256.Create(0x400000);
@@ -32,8 +30,8 @@ internal static unsafe class HalfVector
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> ToSingle(Vector512<int> signExtended)
     {
-        var bits = (signExtended << 13) & Vector512.Create(MagnitudeAndSign).AsInt32();
-        var value = bits.AsSingle() * Vector512.Create(Rebias);
+        var shifted = signExtended << 13;
+        var value = FiniteToSingle(shifted) | (shifted & Vector512.Create(unchecked((int)0x80000000))).AsSingle();
         var magnitude = signExtended & Vector512.Create(0x7FFF);
         var special = Vector512.GreaterThan(magnitude, Vector512.Create(InfinityOrNaN)) & Vector512.Create(0x7F800000);
         var quiet = Vector512.GreaterThan(magnitude, Vector512.Create(0x7C00)) & Vector512.Create(0x400000);
@@ -43,7 +41,7 @@ internal static unsafe class HalfVector
     /// <summary>
     /// Eight finite F16 values at <paramref name="p"/> as floats, by integer steps and one exact
     /// subtraction: infinities and NaNs would come out as large finite numbers, so this serves only
-    /// values checked to be finite (the block factors of interleaved weights, F16 weights). Unlike
+    /// values checked to be finite (the block factors of interleaved weights, F16 weights). Like
     /// <see cref="ToSingle(Vector256{int})"/> it never does arithmetic on a subnormal float: a
     /// multiply with a subnormal input takes a microcode assist on Intel cores (measured 15× slower
     /// per instruction here), and a quarter of a percent of typical F16 weights are subnormal, which
