@@ -51,8 +51,9 @@ internal readonly unsafe struct BF16Elements : IFloatElements
 /// Matrix products of F32, F16 or BF16 rows (weights, or the KV cache) with float activations
 /// already rounded to the weight type's activation format. Tiles of up to 4 rows × 4 tokens: each
 /// (row, token) pair has one vector accumulator, multiplied and added lane by lane along the row,
-/// then summed across lanes (all sixteen of a tile at once, in one fixed order: <see cref="IWidth{TSelf}.Sums"/>), then the columns past the last whole vector are added one by one — the
-/// same steps whatever the tile, so a result does not depend on how rows and tokens were grouped
+/// then summed across lanes (all sixteen of a tile at once, in one fixed order:
+/// <see cref="IWidth{TSelf}.Sums"/>), then the columns past the last whole vector are added one by
+/// one — the same steps whatever the tile, so a result does not depend on how rows and tokens were grouped
 /// (nor on whether F16/BF16 rows were converted to floats first: the conversion is exact).
 /// The products of F16 and BF16 values are exact in float, so fused multiply-adds round like a
 /// multiply and an add would; the order differs from the scalar reference's double sums, hence
@@ -105,6 +106,8 @@ internal static unsafe class FloatKernel<TElements, TWide>
         }
     }
 
+    // Fully optimized from its first call, like the tiles: it runs once per four rows, so tiering
+    // would leave a whole model's first prompts to its unoptimized code.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Convert(byte* w, int columns, float* destination)
     {

@@ -174,7 +174,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         // Row sums: two vectors (rows 0–7, 8–15) per token; kept in memory, they are touched once per block.
         float* sums = stackalloc float[4 * InterleavedRows.GroupRows];
         new Span<float>(sums, 4 * InterleavedRows.GroupRows).Clear();
-        int* minPairs = stackalloc int[TFormat.HasMin && TFormat.GroupScaled ? 2 * MinPairs * 8 : 0];
+        int* minPairs = stackalloc int[TFormat.HasMin && TFormat.GroupScaled ? MinPairs * InterleavedRows.GroupRows : 0];
         int groups = TFormat.BlockSize / TFormat.GroupSize, pairs = TFormat.GroupSize / 8;
         int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
 
@@ -325,7 +325,7 @@ internal static unsafe class QuantKernel<TFormat, TDot>
         float* sums = stackalloc float[8 * InterleavedRows.GroupRows];
         new Span<float>(sums, 8 * InterleavedRows.GroupRows).Clear();
         int* scaled = stackalloc int[TFormat.GroupScaled ? 8 * InterleavedRows.GroupRows : 0];
-        int* minPairs = stackalloc int[TFormat.HasMin && TFormat.GroupScaled ? 2 * MinPairs * 8 : 0];
+        int* minPairs = stackalloc int[TFormat.HasMin && TFormat.GroupScaled ? MinPairs * InterleavedRows.GroupRows : 0];
         int groups = TFormat.BlockSize / TFormat.GroupSize, pairs = TFormat.GroupSize / 8;
         int groupBlockBytes = InterleavedRows.GroupRows * TFormat.BlockBytes;
 
